@@ -1,0 +1,16 @@
+# parley_library(NAME SOURCES ... DEPS ... [PRIVATE_DEPS ...])
+# One static library per layer, service or adapter; includes are rooted at src/.
+function(parley_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE parley_warnings ${ARG_PRIVATE_DEPS})
+endfunction()
+
+# parley_test(NAME LABEL SOURCES ... DEPS ...): a GoogleTest binary registered with ctest under LABEL.
+function(parley_test name label)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} parley_warnings GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name} PROPERTIES LABELS ${label} DISCOVERY_TIMEOUT 60)
+endfunction()

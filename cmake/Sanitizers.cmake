@@ -1,0 +1,5 @@
+# ASan+UBSan for the test build: every test runs under both.
+if(PARLEY_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

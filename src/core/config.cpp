@@ -1,0 +1,65 @@
+#include "core/config.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+extern char** environ; // NOLINT: POSIX
+
+namespace parley {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+} // namespace
+
+void ConfigSource::load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read config file " + path);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    const std::string_view text = trim(line);
+    if (text.empty() || text.front() == '#') continue;
+    const auto eq = text.find('=');
+    if (eq == std::string_view::npos || trim(text.substr(0, eq)).empty())
+      throw std::runtime_error(path + ":" + std::to_string(number) + ": expected NAME=value");
+    set(std::string(trim(text.substr(0, eq))), std::string(trim(text.substr(eq + 1))));
+  }
+}
+
+void ConfigSource::load_environment() {
+  for (char** e = environ; e && *e; ++e) {
+    const std::string_view entry(*e);
+    if (!entry.starts_with("PARLEY_")) continue;
+    const auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    set(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+}
+
+std::optional<std::string> ConfigSource::get(std::string_view name) const {
+  const auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool parse_bool(std::string_view text, bool& out) {
+  if (text == "true" || text == "1" || text == "yes" || text == "on") return out = true, true;
+  if (text == "false" || text == "0" || text == "no" || text == "off") return out = false, true;
+  return false;
+}
+
+bool parse_int(std::string_view text, std::int64_t& out) {
+  if (text.empty()) return false;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+} // namespace parley

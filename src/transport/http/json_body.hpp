@@ -1,0 +1,44 @@
+#pragma once
+// Reads a JSON request body: a bounded-depth object with a known set of fields.
+//   auto body = BodyReader::parse(req.body(), {"email", "password"});
+//   if (!body) return error_response(body.error());
+//   auto email = body->required("email");
+//   auto name = body->optional("display_name");
+//   if (auto ok = body->finish(); !ok) return error_response(ok.error());
+// The first problem wins: invalid_json, unknown_field or invalid_field (400).
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+#include "core/error.hpp"
+
+namespace parley::http {
+
+class BodyReader {
+ public:
+  static constexpr std::size_t kMaxDepth = 16;
+
+  static Result<BodyReader> parse(std::string_view body, std::initializer_list<std::string_view> allowed);
+
+  // A required string field; records invalid_field when missing or not a string.
+  std::string required(std::string_view name);
+  // An optional string field; null counts as absent.
+  std::optional<std::string> optional(std::string_view name);
+  // An optional boolean field.
+  std::optional<bool> optional_bool(std::string_view name);
+  // The first problem recorded by the field reads, if any.
+  Result<void> finish() const;
+
+ private:
+  explicit BodyReader(boost::json::object obj) : object_(std::move(obj)) {}
+  void record(std::string message);
+
+  boost::json::object object_;
+  std::optional<Error> error_;
+};
+
+} // namespace parley::http

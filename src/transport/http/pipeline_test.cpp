@@ -1,0 +1,67 @@
+#include "transport/http/pipeline.hpp"
+
+#include <gtest/gtest.h>
+
+namespace parley::http {
+namespace {
+
+std::optional<std::string> header(const Response& res, std::string_view name) {
+  for (const auto& [k, v] : res.headers)
+    if (k == name) return v;
+  return std::nullopt;
+}
+
+struct PipelineTest : ::testing::Test {
+  PipelineTest() {
+    router.add("GET", "/ok", [](Request&) { return json_response(200, {{"ok", true}}); });
+    router.add("POST", "/ok", [](Request&) { return no_content(); });
+    router.add("GET", "/boom", [](Request&) -> Response { throw std::runtime_error("secret detail"); });
+  }
+  Response run(beast_http::verb verb, std::string target, std::string origin = {}) {
+    Request req;
+    req.message.method(verb);
+    req.message.target(target);
+    if (!origin.empty()) req.message.set("Origin", origin);
+    return pipeline.handle(req);
+  }
+  Router router;
+  HttpMetrics metrics;
+  Pipeline pipeline{router, metrics, {"http://localhost:5173"}};
+};
+
+} // namespace
+
+TEST_F(PipelineTest, AnswersWithARequestIdAndCountsTheRequest) {
+  const auto res = run(beast_http::verb::get, "/ok");
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_TRUE(header(res, "X-Request-Id").has_value());
+  EXPECT_NE(metrics.render().find(R"(parley_http_requests_total{route="/ok",method="GET",status="200"} 1)"),
+            std::string::npos);
+}
+
+TEST_F(PipelineTest, UnknownRoutesAndMethodsGetTheErrorEnvelope) {
+  const auto missing = run(beast_http::verb::get, "/nope");
+  EXPECT_EQ(missing.status, 404u);
+  EXPECT_NE(missing.body.find(R"("code":"not_found")"), std::string::npos);
+  const auto wrong = run(beast_http::verb::delete_, "/ok");
+  EXPECT_EQ(wrong.status, 405u);
+  EXPECT_EQ(header(wrong, "Allow"), "GET, POST");
+}
+
+TEST_F(PipelineTest, HandlerExceptionsBecomeGeneric500s) {
+  const auto res = run(beast_http::verb::get, "/boom");
+  EXPECT_EQ(res.status, 500u);
+  EXPECT_EQ(res.body.find("secret detail"), std::string::npos);
+}
+
+TEST_F(PipelineTest, CorsOnlyForConfiguredOrigins) {
+  EXPECT_EQ(header(run(beast_http::verb::get, "/ok", "http://localhost:5173"), "Access-Control-Allow-Origin"),
+            "http://localhost:5173");
+  EXPECT_EQ(header(run(beast_http::verb::get, "/ok", "http://evil.example"), "Access-Control-Allow-Origin"),
+            std::nullopt);
+  const auto preflight = run(beast_http::verb::options, "/ok", "http://localhost:5173");
+  EXPECT_EQ(preflight.status, 204u);
+  EXPECT_EQ(header(preflight, "Access-Control-Allow-Methods"), "GET, POST, OPTIONS");
+}
+
+} // namespace parley::http

@@ -1,0 +1,282 @@
+#include "transport/http/server.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "core/log.hpp"
+#include "transport/http/pipeline.hpp"
+
+namespace parley::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+const Logger kLog{"http"};
+
+int default_threads(int configured, int per_core) {
+  if (configured > 0) return configured;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) * per_core);
+}
+
+} // namespace
+
+class HttpSession;
+
+class Server::Core {
+ public:
+  Core(ServerConfig config, const Router& router, HttpMetrics& metrics)
+      : config_(std::move(config)),
+        metrics_(metrics),
+        pipeline_(router, metrics, config_.cors_origins),
+        pool_(static_cast<std::size_t>(default_threads(config_.handler_threads, 4))),
+        acceptor_(ioc_),
+        signals_(ioc_, SIGINT, SIGTERM) {
+    const tcp::endpoint endpoint(asio::ip::make_address(config_.host), config_.port);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+  }
+
+  void run();
+  void stop();
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> drain();
+  void remove(std::uint64_t id);
+
+  ServerConfig config_;
+  HttpMetrics& metrics_;
+  Pipeline pipeline_;
+  asio::thread_pool pool_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> stopping_{false};
+  std::mutex sessions_mutex_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<HttpSession>> sessions_;
+  std::uint64_t next_session_id_ = 0;
+};
+
+// One connection: reads requests, runs each through the pipeline on the blocking
+// pool, writes the response; everything else happens on the connection's strand.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket socket, Server::Core& core, std::uint64_t id)
+      : stream_(std::move(socket)), core_(core), id_(id) {
+    error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ip_ = peer.address().to_string();
+    core_.metrics_.connection_opened();
+  }
+  ~HttpSession() {
+    core_.metrics_.connection_closed();
+    core_.remove(id_);
+  }
+
+  asio::awaitable<void> run();
+  asio::any_io_executor executor() { return stream_.get_executor(); }
+
+  // Shutdown: a connection waiting for its next request is closed now; one in the
+  // middle of a request finishes it first.
+  void close_if_idle() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) self->stream_.cancel();
+    });
+  }
+
+ private:
+  asio::awaitable<bool> wait_for_request();
+  asio::awaitable<bool> write(Response res, unsigned version, bool keep_alive);
+  Response refusal(const error_code& ec) const;
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  Server::Core& core_;
+  std::uint64_t id_;
+  std::string remote_ip_;
+  bool idle_ = false;
+};
+
+asio::awaitable<bool> HttpSession::wait_for_request() {
+  if (buffer_.size() > 0) co_return true; // pipelined bytes already here
+  if (core_.stopping_) co_return false;
+  idle_ = true;
+  stream_.expires_after(core_.config_.idle_timeout);
+  error_code ec;
+  const std::size_t n = co_await stream_.async_read_some(buffer_.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+  idle_ = false;
+  if (ec) co_return false;
+  buffer_.commit(n);
+  co_return true;
+}
+
+Response HttpSession::refusal(const error_code& ec) const {
+  if (ec == beast::http::error::body_limit)
+    return error_response(Error::too_large("payload_too_large", "request body exceeds " +
+                                                                     std::to_string(core_.config_.max_body_bytes) + " bytes"));
+  if (ec == beast::http::error::header_limit) {
+    Response res = error_response(Error::invalid("headers_too_large", "request headers are too large"));
+    res.status = 431;
+    return res;
+  }
+  return error_response(Error::invalid("bad_request", "malformed HTTP request"));
+}
+
+asio::awaitable<void> HttpSession::run() {
+  for (;;) {
+    if (!co_await wait_for_request()) break;
+    beast::http::request_parser<beast::http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(core_.config_.max_header_bytes));
+    parser.body_limit(core_.config_.max_body_bytes);
+    stream_.expires_after(core_.config_.read_timeout);
+    error_code ec;
+    co_await beast::http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == beast::http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof)
+      break;
+    if (ec) { // malformed or over a limit: answer, then close (the stream is out of sync)
+      co_await write(refusal(ec), 11, false);
+      break;
+    }
+    Request req{parser.release(), {}, remote_ip_, {}};
+    const unsigned version = req.message.version();
+    const bool keep_alive = req.message.keep_alive();
+    Response res = co_await asio::co_spawn(
+        core_.pool_.get_executor(), [&]() -> asio::awaitable<Response> { co_return core_.pipeline_.handle(req); },
+        asio::use_awaitable);
+    if (!co_await write(std::move(res), version, keep_alive && !core_.stopping_)) break;
+  }
+  error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.close();
+}
+
+asio::awaitable<bool> HttpSession::write(Response res, unsigned version, bool keep_alive) {
+  beast::http::response<beast::http::string_body> msg{static_cast<beast::http::status>(res.status), version};
+  msg.set(beast::http::field::server, "parley");
+  if (!res.body.empty() || res.status != 204) msg.set(beast::http::field::content_type, res.content_type);
+  for (auto& [name, value] : res.headers) msg.insert(name, value);
+  msg.body() = std::move(res.body);
+  msg.keep_alive(keep_alive);
+  msg.prepare_payload();
+  stream_.expires_after(core_.config_.read_timeout);
+  error_code ec;
+  co_await beast::http::async_write(stream_, msg, asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec && keep_alive;
+}
+
+asio::awaitable<void> Server::Core::accept_loop() {
+  for (;;) {
+    error_code ec;
+    tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(ioc_), asio::redirect_error(asio::use_awaitable, ec));
+    if (stopping_) co_return;
+    if (ec) {
+      // Out of descriptors or a transient failure: back off instead of spinning.
+      kLog.warn("accept failed", {{"error", ec.message()}});
+      asio::steady_timer pause(ioc_, std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    std::shared_ptr<HttpSession> session;
+    {
+      std::lock_guard lock(sessions_mutex_);
+      if (sessions_.size() >= config_.max_connections) {
+        socket.close(ec); // over the limit: refuse this one, keep serving the others
+        continue;
+      }
+      const auto id = ++next_session_id_;
+      session = std::make_shared<HttpSession>(std::move(socket), *this, id);
+      sessions_.emplace(id, session);
+    }
+    asio::co_spawn(session->executor(), [session]() -> asio::awaitable<void> { co_await session->run(); },
+                   asio::detached);
+  }
+}
+
+void Server::Core::remove(std::uint64_t id) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.erase(id);
+}
+
+void Server::Core::stop() {
+  if (stopping_.exchange(true)) return;
+  ready_ = false;
+  asio::co_spawn(ioc_, drain(), asio::detached);
+}
+
+asio::awaitable<void> Server::Core::drain() {
+  kLog.info("shutting down", {{"grace_s", static_cast<std::int64_t>(config_.shutdown_grace.count())}});
+  error_code ec;
+  acceptor_.close(ec);
+  signals_.cancel(ec);
+  const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
+  asio::steady_timer tick(ioc_);
+  for (;;) {
+    std::vector<std::shared_ptr<HttpSession>> live;
+    {
+      std::lock_guard lock(sessions_mutex_);
+      for (auto& [id, weak] : sessions_)
+        if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+    if (live.empty() || std::chrono::steady_clock::now() >= deadline) {
+      if (!live.empty()) kLog.warn("grace period over", {{"open_connections", live.size()}});
+      break;
+    }
+    for (auto& s : live) s->close_if_idle();
+    live.clear();
+    tick.expires_after(std::chrono::milliseconds(20));
+    co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  ioc_.stop();
+}
+
+void Server::Core::run() {
+  signals_.async_wait([this](const error_code& ec, int signal) {
+    if (ec) return;
+    kLog.info("signal received", {{"signal", signal}});
+    stop();
+  });
+  asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  ready_ = !stopping_;
+  kLog.info("listening", {{"host", config_.host}, {"port", acceptor_.local_endpoint().port()}});
+  const int n = default_threads(config_.io_threads, 1);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
+  ioc_.run();
+  for (auto& t : threads) t.join();
+  pool_.join();
+  kLog.info("stopped");
+}
+
+Server::Server(ServerConfig config, const Router& router, HttpMetrics& metrics)
+    : core_(std::make_unique<Core>(std::move(config), router, metrics)) {}
+Server::~Server() = default;
+std::uint16_t Server::port() const { return core_->acceptor_.local_endpoint().port(); }
+void Server::run() { core_->run(); }
+void Server::stop() { core_->stop(); }
+bool Server::ready() const { return core_->ready_; }
+
+} // namespace parley::http

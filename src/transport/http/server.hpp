@@ -1,0 +1,57 @@
+#pragma once
+// The HTTP/1.1 server: one io_context on N threads, a strand and a coroutine per
+// connection, keep-alive, size limits, read and idle deadlines, and a blocking pool
+// on which handlers run (they hash passwords and call stores).
+//
+// Shutdown (stop(), SIGTERM, SIGINT): stop accepting, mark not ready, close idle
+// connections, let in-flight requests finish (answered with `Connection: close`),
+// and stop after the grace period at the latest.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "transport/http/metrics.hpp"
+#include "transport/http/router.hpp"
+
+namespace parley::http {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080; // 0: any free port (see Server::port())
+  int io_threads = 0;        // 0: one per core
+  int handler_threads = 0;   // 0: four per core
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  std::size_t max_connections = 10000;
+  std::chrono::seconds read_timeout{15};  // to receive a whole request once it started
+  std::chrono::seconds idle_timeout{60};  // between requests on a kept-alive connection
+  std::chrono::seconds shutdown_grace{10};
+  std::vector<std::string> cors_origins;
+};
+
+class Server {
+ public:
+  // Binds the listening socket (throws std::system_error when it cannot).
+  Server(ServerConfig config, const Router& router, HttpMetrics& metrics);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  std::uint16_t port() const;
+  // Serves until stopped; returns after a graceful shutdown.
+  void run();
+  // Starts a graceful shutdown; safe from any thread, idempotent.
+  void stop();
+  // True from run() until shutdown begins (for /readyz).
+  bool ready() const;
+
+  class Core; // the implementation, private to server.cpp
+
+ private:
+  std::unique_ptr<Core> core_;
+};
+
+} // namespace parley::http
