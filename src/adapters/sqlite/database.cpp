@@ -1,0 +1,203 @@
+#include "adapters/sqlite/database.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "adapters/sqlite/migrations.hpp"
+
+namespace parley {
+
+namespace {
+
+// Pragmas set on every connection. WAL lets readers run beside the writer; NORMAL is
+// durable across application crashes (only an OS crash may lose the last commits);
+// the busy timeout lets a second connection wait for the write lock instead of failing.
+constexpr const char* kPragmas =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "PRAGMA foreign_keys=ON;"
+    "PRAGMA busy_timeout=5000;";
+
+bool is_file_path(const std::string& path) { return path != ":memory:" && !path.starts_with("file:") && !path.empty(); }
+
+} // namespace
+
+int Connection::changes() const { return sqlite3_changes(db_); }
+
+SqliteDatabase::SqliteDatabase(const std::string& path) {
+  if (is_file_path(path)) {
+    const auto parent = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) throw std::runtime_error("sqlite: cannot create directory " + parent.string() + ": " + ec.message());
+  }
+  // NOMUTEX: our own mutex already serialises every use of the connection.
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw std::runtime_error("sqlite: cannot open " + path + ": " + message);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  try {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, kPragmas, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string message = err ? err : "unknown error";
+      sqlite3_free(err);
+      throw std::runtime_error("sqlite: cannot configure " + path + ": " + message);
+    }
+    migrate(db_);
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+SqliteDatabase::~SqliteDatabase() {
+  // Statements are RAII-scoped to a Connection, so none is left open here and
+  // sqlite3_close cannot fail with SQLITE_BUSY.
+  sqlite3_close(db_);
+}
+
+Result<void> SqliteDatabase::exec(std::string_view sql) {
+  auto conn = lock();
+  const std::string text(sql);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  sqlite3_free(err);
+  if (rc != SQLITE_OK) return fail(sqlite_error(db_, rc, "exec"));
+  return {};
+}
+
+Result<int> SqliteDatabase::user_version() {
+  auto conn = lock();
+  Statement st(conn, "PRAGMA user_version");
+  auto row = st.step();
+  if (!row) return fail(row.error());
+  if (!*row) return fail(Error::internal("sqlite: PRAGMA user_version returned no row"));
+  return static_cast<int>(st.column_int64(0));
+}
+
+Error sqlite_error(sqlite3* db, int rc, std::string_view context) {
+  std::string message = "sqlite: " + std::string(context) + ": ";
+  message += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Error::unavailable("storage_busy", std::move(message));
+    case SQLITE_CONSTRAINT:
+      return Error::conflict("constraint", std::move(message));
+    default:
+      return Error::internal(std::move(message));
+  }
+}
+
+bool is_unique_violation(const Error& error, std::string_view table_column) {
+  // SQLite reports "UNIQUE constraint failed: table.column" for both UNIQUE and
+  // PRIMARY KEY; the message is the only place naming the column.
+  if (error.kind != ErrorKind::conflict || error.code != "constraint") return false;
+  const auto at = error.message.find("UNIQUE constraint failed: ");
+  if (at == std::string::npos) return false;
+  const std::string_view rest = std::string_view(error.message).substr(at);
+  const auto pos = rest.find(table_column);
+  if (pos == std::string_view::npos) return false;
+  const auto end = pos + table_column.size();
+  return end == rest.size() || rest[end] == ',' || rest[end] == ' ';
+}
+
+Statement::Statement(Connection& conn, std::string_view sql) : conn_(conn) {
+  const int rc = sqlite3_prepare_v2(conn_.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  if (rc != SQLITE_OK) note(rc, "prepare");
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+void Statement::note(int rc, std::string_view context) {
+  if (!error_) error_ = sqlite_error(conn_.handle(), rc, context);
+}
+
+Statement& Statement::bind_text(int index, std::string_view value) {
+  if (!error_) {
+    // A default-constructed string_view has a null data(), which sqlite would bind as
+    // NULL; an empty string must stay an empty string.
+    const char* data = value.data() ? value.data() : "";
+    const int rc = sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    if (rc != SQLITE_OK) note(rc, "bind");
+  }
+  return *this;
+}
+
+Statement& Statement::bind_int64(int index, std::int64_t value) {
+  if (!error_) {
+    const int rc = sqlite3_bind_int64(stmt_, index, value);
+    if (rc != SQLITE_OK) note(rc, "bind");
+  }
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  if (!error_) {
+    const int rc = sqlite3_bind_null(stmt_, index);
+    if (rc != SQLITE_OK) note(rc, "bind");
+  }
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  if (error_) return fail(*error_);
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return fail(sqlite_error(conn_.handle(), rc, "step"));
+}
+
+Result<void> Statement::run() {
+  for (;;) {
+    auto row = step();
+    if (!row) return fail(row.error());
+    if (!*row) return {};
+  }
+}
+
+void Statement::reset() {
+  if (stmt_) sqlite3_reset(stmt_);
+}
+
+std::string Statement::column_text(int column) const {
+  const auto* text = sqlite3_column_text(stmt_, column);
+  if (!text) return {};
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+std::int64_t Statement::column_int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+Result<Transaction> Transaction::begin(Connection& conn) {
+  Statement st(conn, "BEGIN IMMEDIATE");
+  if (auto r = st.run(); !r) return fail(r.error());
+  return Transaction(conn);
+}
+
+Transaction::Transaction(Transaction&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
+
+Transaction::~Transaction() {
+  if (!conn_) return;
+  // Rollback fails only when there is no transaction left (SQLite already rolled it
+  // back after an error such as SQLITE_FULL); nothing more to do then.
+  sqlite3_exec(conn_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Result<void> Transaction::commit() {
+  if (!conn_) return fail(Error::internal("sqlite: commit without an open transaction"));
+  Statement st(*conn_, "COMMIT");
+  if (auto r = st.run(); !r) return fail(r.error()); // still open: the destructor rolls back
+  conn_ = nullptr;
+  return {};
+}
+
+} // namespace parley

@@ -1,0 +1,120 @@
+#pragma once
+// One SQLite connection shared by the stores of a process, plus the small RAII helpers
+// (Connection, Statement, Transaction) that keep raw sqlite3 calls out of the stores.
+//
+// Thread safety: a mutex serialises every use of the connection. A store takes
+// `auto conn = db.lock();` and builds statements and transactions on that lock, so the
+// type system makes "no statement without the lock" hard to get wrong.
+// Errors: library failures become Result errors at this edge; SQLITE_BUSY/LOCKED after
+// the busy timeout are `unavailable` (a retry may help), constraint failures are
+// `conflict` with code "constraint" (stores translate the ones they expect), anything
+// else is `internal`.
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace parley {
+
+class SqliteDatabase;
+
+// Exclusive use of the connection while this object lives.
+class Connection {
+ public:
+  sqlite3* handle() const { return db_; }
+  // Rows changed by the most recent INSERT/UPDATE/DELETE on this connection.
+  int changes() const;
+
+ private:
+  friend class SqliteDatabase;
+  Connection(std::mutex& mutex, sqlite3* db) : lock_(mutex), db_(db) {}
+  std::unique_lock<std::mutex> lock_;
+  sqlite3* db_;
+};
+
+class SqliteDatabase {
+ public:
+  // Opens (creating it and its parent directory if missing) the database at `path`
+  // (":memory:" for a private in-memory database), sets the pragmas and migrates the
+  // schema. Throws std::runtime_error when that fails: a start-up failure.
+  explicit SqliteDatabase(const std::string& path);
+  ~SqliteDatabase();
+  SqliteDatabase(const SqliteDatabase&) = delete;
+  SqliteDatabase& operator=(const SqliteDatabase&) = delete;
+
+  Connection lock() { return Connection(mutex_, db_); }
+
+  // Runs one or more statements that return no rows (maintenance, tests).
+  Result<void> exec(std::string_view sql);
+  // The schema version recorded in the file (PRAGMA user_version).
+  Result<int> user_version();
+
+ private:
+  std::mutex mutex_;
+  sqlite3* db_ = nullptr;
+};
+
+// Translates a failed sqlite call into an Error; `context` says what was attempted.
+Error sqlite_error(sqlite3* db, int rc, std::string_view context);
+
+// True when `error` is a UNIQUE/PRIMARY KEY violation on `table_column`
+// (e.g. "auth_accounts.email").
+bool is_unique_violation(const Error& error, std::string_view table_column);
+
+// A prepared statement. A prepare or bind failure is remembered and reported by the
+// next step()/run(), so callers check once. Bind indexes are 1-based, columns 0-based.
+class Statement {
+ public:
+  Statement(Connection& conn, std::string_view sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind_text(int index, std::string_view value);
+  Statement& bind_int64(int index, std::int64_t value);
+  Statement& bind_null(int index);
+
+  // Advances one row: true when a row is available, false when the statement is done.
+  Result<bool> step();
+  // Steps to completion, discarding rows (INSERT/UPDATE/DELETE).
+  Result<void> run();
+  // Makes the statement runnable again; bindings are kept.
+  void reset();
+
+  std::string column_text(int column) const;
+  std::int64_t column_int64(int column) const;
+  bool column_bool(int column) const { return column_int64(column) != 0; }
+
+ private:
+  void note(int rc, std::string_view context);
+  Connection& conn_;
+  sqlite3_stmt* stmt_ = nullptr;
+  std::optional<Error> error_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT; rolls back on destruction unless committed. IMMEDIATE
+// takes the write lock up front, so a transaction never fails half-way with BUSY on
+// lock upgrade, and the busy timeout applies.
+class Transaction {
+ public:
+  static Result<Transaction> begin(Connection& conn);
+  ~Transaction();
+  Transaction(Transaction&& other) noexcept;
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+
+  Result<void> commit();
+
+ private:
+  explicit Transaction(Connection& conn) : conn_(&conn) {}
+  Connection* conn_; // null once committed, rolled back or moved from
+};
+
+} // namespace parley

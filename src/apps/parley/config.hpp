@@ -1,0 +1,86 @@
+#pragma once
+// The settings of the all-in-one `parley` server, declared once in kParleyOptions.
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "core/config.hpp"
+
+namespace parley {
+
+struct ParleyConfig {
+  std::string listen;
+  std::string data_dir;
+  std::int64_t io_threads = 0;
+  std::int64_t handler_threads = 0;
+  std::int64_t node_id = 0;
+  std::string log_level;
+  std::string cors_origins;
+  std::int64_t max_body_bytes = 0;
+  std::int64_t max_header_bytes = 0;
+  std::int64_t max_connections = 0;
+  std::int64_t read_timeout_s = 0;
+  std::int64_t idle_timeout_s = 0;
+  std::int64_t shutdown_grace_s = 0;
+  std::string jwt_key_file;
+  std::string jwt_issuer;
+  std::int64_t access_ttl_s = 0;
+  std::int64_t refresh_ttl_s = 0;
+  std::int64_t otp_ttl_s = 0;
+  std::int64_t otp_max_attempts = 0;
+  std::int64_t otp_resend_cooldown_s = 0;
+  std::int64_t rate_ip_per_min = 0;
+  std::int64_t rate_account_per_min = 0;
+  std::int64_t argon2_opslimit = 0;
+  std::int64_t argon2_memlimit_kib = 0;
+  std::string smtp_url;
+  bool smtp_starttls = false;
+  std::string smtp_username;
+  std::string smtp_password;
+  std::string mail_from;
+};
+
+using P = ParleyConfig;
+inline constexpr std::array<ConfigOption<P>, 29> kParleyOptions{{
+    {"PARLEY_LISTEN", "127.0.0.1:8080", "Address and port to serve HTTP on (port 0: any free port).", &P::listen},
+    {"PARLEY_DATA_DIR", "./data", "Directory for the database, keys, mail and media.", &P::data_dir},
+    {"PARLEY_IO_THREADS", "0", "Network threads (0: one per core).", &P::io_threads, 0, 256},
+    {"PARLEY_HANDLER_THREADS", "0", "Threads for request handlers (0: four per core).", &P::handler_threads, 0, 1024},
+    {"PARLEY_NODE_ID", "0", "This node's id (0-1023), part of every generated id.", &P::node_id, 0, 1023},
+    {"PARLEY_LOG_LEVEL", "info", "debug, info, warn or error.", &P::log_level},
+    {"PARLEY_CORS_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173",
+     "Comma-separated origins allowed to call the API from a browser.", &P::cors_origins},
+    {"PARLEY_MAX_BODY_BYTES", "1048576", "Largest accepted request body.", &P::max_body_bytes, 1024, 1LL << 30},
+    {"PARLEY_MAX_HEADER_BYTES", "16384", "Largest accepted request header block.", &P::max_header_bytes, 1024, 1 << 20},
+    {"PARLEY_MAX_CONNECTIONS", "10000", "Connections served at once; more are refused.", &P::max_connections, 1,
+     1000000},
+    {"PARLEY_READ_TIMEOUT_S", "15", "Seconds to receive a whole request once it started.", &P::read_timeout_s, 1, 3600},
+    {"PARLEY_IDLE_TIMEOUT_S", "60", "Seconds a kept-alive connection may wait for its next request.",
+     &P::idle_timeout_s, 1, 86400},
+    {"PARLEY_SHUTDOWN_GRACE_S", "10", "Seconds in-flight requests get to finish at shutdown.", &P::shutdown_grace_s, 0,
+     600},
+    {"PARLEY_JWT_KEY_FILE", "", "Ed25519 signing key file (empty: <data>/keys/jwt-ed25519.key, created on first start).",
+     &P::jwt_key_file},
+    {"PARLEY_JWT_ISSUER", "parley", "The iss claim of access tokens.", &P::jwt_issuer},
+    {"PARLEY_ACCESS_TTL_S", "900", "Access token lifetime in seconds.", &P::access_ttl_s, 1, 86400},
+    {"PARLEY_REFRESH_TTL_S", "2592000", "Refresh token lifetime in seconds.", &P::refresh_ttl_s, 60, 31536000},
+    {"PARLEY_OTP_TTL_S", "600", "Lifetime of e-mailed codes in seconds.", &P::otp_ttl_s, 1, 86400},
+    {"PARLEY_OTP_MAX_ATTEMPTS", "5", "Wrong guesses before a code is burnt.", &P::otp_max_attempts, 1, 100},
+    {"PARLEY_OTP_RESEND_COOLDOWN_S", "60", "Seconds between verification mails to one address (0: none).",
+     &P::otp_resend_cooldown_s, 0, 86400},
+    {"PARLEY_RATE_IP_PER_MIN", "30", "Auth requests per minute per IP and route (token bucket).", &P::rate_ip_per_min, 1,
+     1000000},
+    {"PARLEY_RATE_ACCOUNT_PER_MIN", "10", "Auth requests per minute per e-mail and route.", &P::rate_account_per_min, 1,
+     1000000},
+    {"PARLEY_ARGON2_OPSLIMIT", "2", "Argon2id passes (libsodium opslimit).", &P::argon2_opslimit, 1, 64},
+    {"PARLEY_ARGON2_MEMLIMIT_KIB", "65536", "Argon2id memory in KiB.", &P::argon2_memlimit_kib, 8, 4194304},
+    {"PARLEY_SMTP_URL", "", "smtp://host:port or smtps://host:port (empty: mails are written to <data>/mail).",
+     &P::smtp_url},
+    {"PARLEY_SMTP_STARTTLS", "false", "Require STARTTLS on smtp:// URLs.", &P::smtp_starttls},
+    {"PARLEY_SMTP_USERNAME", "", "SMTP user name.", &P::smtp_username},
+    {"PARLEY_SMTP_PASSWORD", "", "SMTP password (never printed).", &P::smtp_password, 0, 0, true},
+    {"PARLEY_MAIL_FROM", "no-reply@parley.local", "Sender address of Parley's mails.", &P::mail_from},
+}};
+
+} // namespace parley

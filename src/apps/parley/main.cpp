@@ -1,0 +1,171 @@
+// parley: every service in one process, on SQLite and in-process adapters.
+// Wiring only: the logic lives in the services.
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "adapters/inproc/memory_rate_limiter.hpp"
+#include "adapters/mail/file_mailer.hpp"
+#include "adapters/mail/smtp_mailer.hpp"
+#include "adapters/sqlite/database.hpp"
+#include "adapters/sqlite/sqlite_account_store.hpp"
+#include "adapters/sqlite/sqlite_otp_store.hpp"
+#include "adapters/sqlite/sqlite_profile_store.hpp"
+#include "adapters/sqlite/sqlite_session_store.hpp"
+#include "apps/parley/config.hpp"
+#include "core/log.hpp"
+#include "services/auth/routes.hpp"
+#include "services/user/routes.hpp"
+#include "transport/http/ops_routes.hpp"
+#include "transport/http/server.hpp"
+
+namespace parley {
+namespace {
+
+const Logger kLog{"parley"};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    const auto item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+http::ServerConfig server_config(const ParleyConfig& c) {
+  http::ServerConfig s;
+  const auto colon = c.listen.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("PARLEY_LISTEN must be host:port");
+  s.host = c.listen.substr(0, colon);
+  s.port = static_cast<std::uint16_t>(std::stoi(c.listen.substr(colon + 1)));
+  s.io_threads = static_cast<int>(c.io_threads);
+  s.handler_threads = static_cast<int>(c.handler_threads);
+  s.max_body_bytes = static_cast<std::size_t>(c.max_body_bytes);
+  s.max_header_bytes = static_cast<std::size_t>(c.max_header_bytes);
+  s.max_connections = static_cast<std::size_t>(c.max_connections);
+  s.read_timeout = std::chrono::seconds(c.read_timeout_s);
+  s.idle_timeout = std::chrono::seconds(c.idle_timeout_s);
+  s.shutdown_grace = std::chrono::seconds(c.shutdown_grace_s);
+  s.cors_origins = split_list(c.cors_origins);
+  return s;
+}
+
+std::unique_ptr<Mailer> make_mailer(const ParleyConfig& c, const Clock& clock) {
+  if (c.smtp_url.empty()) return std::make_unique<FileMailer>(std::filesystem::path(c.data_dir) / "mail", c.mail_from, clock);
+  return std::make_unique<SmtpMailer>(SmtpConfig{c.smtp_url, c.mail_from, c.smtp_username, c.smtp_password, c.smtp_starttls},
+                                      clock);
+}
+
+// Everything the server needs, built in dependency order and torn down in reverse.
+struct App {
+  explicit App(const ParleyConfig& c)
+      : ids(clock, static_cast<std::uint32_t>(c.node_id)),
+        db((std::filesystem::path(c.data_dir) / "parley.db").string()),
+        accounts(db),
+        sessions(db),
+        otps(db),
+        profiles(db),
+        limiter(clock),
+        mailer(make_mailer(c, clock)),
+        signer(load_or_create_signing_key(c.jwt_key_file.empty()
+                                              ? std::filesystem::path(c.data_dir) / "keys" / "jwt-ed25519.key"
+                                              : std::filesystem::path(c.jwt_key_file)),
+               c.jwt_issuer, clock, std::chrono::seconds(c.access_ttl_s)),
+        hasher(static_cast<unsigned long long>(c.argon2_opslimit), static_cast<std::size_t>(c.argon2_memlimit_kib) * 1024),
+        directory(profiles, clock),
+        auth(AuthConfig{std::chrono::seconds(c.refresh_ttl_s), std::chrono::seconds(c.otp_ttl_s),
+                        static_cast<int>(c.otp_max_attempts), std::chrono::seconds(c.otp_resend_cooldown_s),
+                        static_cast<int>(c.rate_ip_per_min), static_cast<int>(c.rate_account_per_min)},
+             AuthPorts{accounts, sessions, otps, directory, *mailer, limiter, clock, ids}, signer, hasher),
+        users(profiles, auth, clock) {
+    mount_auth_routes(router, auth, signer);
+    mount_user_routes(router, users, signer);
+  }
+
+  SystemClock clock;
+  SnowflakeIdGen ids;
+  SqliteDatabase db;
+  SqliteAccountStore accounts;
+  SqliteSessionStore sessions;
+  SqliteOtpStore otps;
+  SqliteProfileStore profiles;
+  MemoryRateLimiter limiter;
+  std::unique_ptr<Mailer> mailer;
+  JwtSigner signer;
+  PasswordHasher hasher;
+  ProfileDirectory directory;
+  AuthService auth;
+  UserService users;
+  http::Router router;
+  http::HttpMetrics metrics;
+};
+
+void print_help() {
+  std::cout << "parley: the Parley messaging server (every service in one process).\n\n"
+               "Usage: parley [--config FILE] [--help] [--routes]\n\n"
+               "Settings come from PARLEY_* environment variables, or NAME=value lines in the file given\n"
+               "by --config or PARLEY_CONFIG (the environment wins):\n\n"
+            << config_help<ParleyConfig>(kParleyOptions);
+}
+
+int run(int argc, char** argv) {
+  ConfigSource source;
+  bool list_routes = false;
+  std::string config_file = std::getenv("PARLEY_CONFIG") ? std::getenv("PARLEY_CONFIG") : "";
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      print_help();
+      return 0;
+    } else if (arg == "--routes") {
+      list_routes = true;
+    } else if (arg == "--config" && i + 1 < argc) {
+      config_file = argv[++i];
+    } else {
+      std::cerr << "parley: unknown argument '" << arg << "' (see --help)\n";
+      return 2;
+    }
+  }
+  if (!config_file.empty()) source.load_file(config_file);
+  source.load_environment();
+  ParleyConfig config;
+  if (const auto problems = load_config<ParleyConfig>(kParleyOptions, source, config); !problems.empty()) {
+    for (const auto& p : problems) std::cerr << "parley: " << p << "\n";
+    return 2;
+  }
+  Logger::set_level(Logger::parse_level(config.log_level));
+  if (list_routes) config.data_dir = (std::filesystem::temp_directory_path() / "parley-routes").string();
+
+  App app(config);
+  std::unique_ptr<http::Server> server;
+  http::mount_ops_routes(app.router, app.metrics, [&server] { return server && server->ready(); });
+  if (list_routes) {
+    for (const auto& r : app.router.routes()) std::cout << r.method << " " << r.pattern << "\n";
+    return 0;
+  }
+  server = std::make_unique<http::Server>(server_config(config), app.router, app.metrics);
+  kLog.info("starting", {{"data_dir", config.data_dir}, {"mail", config.smtp_url.empty() ? "files" : "smtp"}});
+  server->run();
+  return 0;
+}
+
+} // namespace
+} // namespace parley
+
+int main(int argc, char** argv) {
+  try {
+    return parley::run(argc, argv);
+  } catch (const std::exception& e) {
+    parley::kLog.error("fatal", {{"error", e.what()}});
+    std::cerr << "parley: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,162 @@
+// The store contracts instantiated for SQLite, in memory and on a temp file (the file
+// variant also runs the cross-connection rotation race), plus SQLite's migration rules.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "account_store_contract.hpp"
+#include "adapters/sqlite/database.hpp"
+#include "adapters/sqlite/migrations.hpp"
+#include "adapters/sqlite/sqlite_account_store.hpp"
+#include "adapters/sqlite/sqlite_otp_store.hpp"
+#include "adapters/sqlite/sqlite_profile_store.hpp"
+#include "adapters/sqlite/sqlite_session_store.hpp"
+#include "otp_store_contract.hpp"
+#include "profile_store_contract.hpp"
+#include "session_store_contract.hpp"
+
+namespace parley::contract {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "parley-sqlite-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+class SqliteBackend final : public StoreBackend {
+ public:
+  // In memory when `on_file` is false; otherwise a file in a nested directory that does
+  // not exist yet (the database must create it).
+  explicit SqliteBackend(bool on_file)
+      : dir_(on_file ? std::make_unique<TempDir>() : nullptr),
+        path_(on_file ? (dir_->path() / "data" / "parley.db").string() : ":memory:"),
+        db_(path_),
+        accounts_(db_),
+        sessions_(db_),
+        otps_(db_),
+        profiles_(db_) {}
+
+  AccountStore& accounts() override { return accounts_; }
+  SessionStore& sessions() override { return sessions_; }
+  OtpStore& otps() override { return otps_; }
+  ProfileStore& profiles() override { return profiles_; }
+
+  std::shared_ptr<SessionStore> open_session_store() override {
+    if (!dir_) return nullptr;
+    struct Owned {
+      explicit Owned(const std::string& path) : db(path), store(db) {}
+      SqliteDatabase db;
+      SqliteSessionStore store;
+    };
+    auto owned = std::make_shared<Owned>(path_);
+    return std::shared_ptr<SessionStore>(owned, &owned->store);
+  }
+
+ private:
+  std::unique_ptr<TempDir> dir_;
+  std::string path_;
+  SqliteDatabase db_;
+  SqliteAccountStore accounts_;
+  SqliteSessionStore sessions_;
+  SqliteOtpStore otps_;
+  SqliteProfileStore profiles_;
+};
+
+const auto kBackends = testing::Values(
+    BackendParam{"Memory", [] { return std::unique_ptr<StoreBackend>(std::make_unique<SqliteBackend>(false)); }},
+    BackendParam{"File", [] { return std::unique_ptr<StoreBackend>(std::make_unique<SqliteBackend>(true)); }});
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, AccountStoreContract, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Sqlite, SessionStoreContract, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Sqlite, OtpStoreContract, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Sqlite, ProfileStoreContract, kBackends, backend_name);
+
+TEST(SqliteMigrations, FreshDatabaseIsAtTheLatestVersion) {
+  SqliteDatabase db(":memory:");
+  auto version = db.user_version();
+  ASSERT_TRUE(version);
+  EXPECT_EQ(*version, latest_schema_version());
+  EXPECT_EQ(latest_schema_version(), sqlite_migrations().back().version);
+  EXPECT_GE(latest_schema_version(), 1);
+}
+
+TEST(SqliteMigrations, MigrationsAreNumberedWithoutGaps) {
+  int expected = 1;
+  for (const auto& m : sqlite_migrations()) {
+    EXPECT_EQ(m.version, expected++);
+    EXPECT_FALSE(m.description.empty());
+    EXPECT_FALSE(m.sql.empty());
+  }
+}
+
+TEST(SqliteMigrations, ReopeningIsIdempotentAndKeepsData) {
+  TempDir dir;
+  const std::string path = (dir.path() / "parley.db").string();
+  {
+    SqliteDatabase db(path);
+    SqliteAccountStore accounts(db);
+    Account a;
+    a.id = "u1";
+    a.email = "ann@example.com";
+    a.password_hash = "h";
+    ASSERT_TRUE(accounts.insert(a));
+  }
+  for (int i = 0; i < 2; ++i) {
+    SqliteDatabase db(path);
+    auto version = db.user_version();
+    ASSERT_TRUE(version);
+    EXPECT_EQ(*version, latest_schema_version());
+    SqliteAccountStore accounts(db);
+    auto found = accounts.find_by_id("u1");
+    ASSERT_TRUE(found);
+    EXPECT_TRUE(found->has_value());
+  }
+}
+
+TEST(SqliteMigrations, RefusesADatabaseFromNewerCode) {
+  TempDir dir;
+  const std::string path = (dir.path() / "parley.db").string();
+  {
+    SqliteDatabase db(path);
+    ASSERT_TRUE(db.exec("PRAGMA user_version = " + std::to_string(latest_schema_version() + 1)));
+  }
+  EXPECT_THROW(SqliteDatabase{path}, std::runtime_error);
+}
+
+TEST(SqliteMigrations, UsesWriteAheadLogOnFiles) {
+  TempDir dir;
+  SqliteDatabase db((dir.path() / "parley.db").string());
+  EXPECT_TRUE(fs::exists(dir.path() / "parley.db-wal"));
+}
+
+TEST(SqliteMigrations, UnopenablePathIsAStartupFailure) {
+  TempDir dir;
+  // A directory where the file should be.
+  fs::create_directories(dir.path() / "taken.db");
+  EXPECT_THROW(SqliteDatabase{(dir.path() / "taken.db").string()}, std::runtime_error);
+}
+
+} // namespace
+} // namespace parley::contract
