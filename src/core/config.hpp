@@ -57,11 +57,14 @@ std::vector<std::string> load_config(std::span<const ConfigOption<C>> table, con
       if (!parse_int(text, v) || v < opt.min || v > opt.max)
         problems.push_back(std::string(opt.name) + ": expected an integer in [" + std::to_string(opt.min) + ", " +
                            std::to_string(opt.max) + "], got '" + (opt.secret ? "***" : text) + "'");
-      else out.*(*i) = v;
+      else
+        out.*(*i) = v;
     } else if (auto* b = std::get_if<bool C::*>(&opt.field)) {
       bool v = false;
-      if (!parse_bool(text, v)) problems.push_back(std::string(opt.name) + ": expected true or false, got '" + text + "'");
-      else out.*(*b) = v;
+      if (!parse_bool(text, v))
+        problems.push_back(std::string(opt.name) + ": expected true or false, got '" + text + "'");
+      else
+        out.*(*b) = v;
     }
   }
   for (const auto& [name, value] : src.values()) {

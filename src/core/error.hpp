@@ -57,9 +57,7 @@ struct Error {
   static Error rate_limited(std::chrono::seconds retry_after) {
     return {ErrorKind::rate_limited, "rate_limited", "too many requests, retry later", true, retry_after};
   }
-  static Error internal(std::string message) {
-    return {ErrorKind::internal, "internal", std::move(message)};
-  }
+  static Error internal(std::string message) { return {ErrorKind::internal, "internal", std::move(message)}; }
   static Error unavailable(std::string code, std::string message) {
     return {ErrorKind::unavailable, std::move(code), std::move(message), true};
   }

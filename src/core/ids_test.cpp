@@ -36,6 +36,9 @@ TEST(SnowflakeIdGen, NodesDoNotCollide) {
   EXPECT_EQ(ids.size(), 2000u);
 }
 
-TEST(SnowflakeIdGen, RejectsNodeIdOutOfRange) { ManualClock clock; EXPECT_THROW(SnowflakeIdGen(clock, 1024), std::invalid_argument); }
+TEST(SnowflakeIdGen, RejectsNodeIdOutOfRange) {
+  ManualClock clock;
+  EXPECT_THROW(SnowflakeIdGen(clock, 1024), std::invalid_argument);
+}
 
 } // namespace parley

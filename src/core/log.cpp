@@ -15,10 +15,14 @@ std::atomic<LogLevel> g_level{LogLevel::info};
 
 constexpr std::string_view level_name(LogLevel l) {
   switch (l) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warn";
-    case LogLevel::error: return "error";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
   }
   return "info";
 }
@@ -31,8 +35,8 @@ void append_timestamp(std::string& out) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   out.append(buf, static_cast<std::size_t>(n));
 }
 
@@ -66,12 +70,15 @@ void Logger::write(LogLevel level, std::string_view msg, LogFields fields) const
     std::visit(
         [&line](const auto& v) {
           using V = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<V, std::string_view>) append_json_string(line, v);
-          else if constexpr (std::is_same_v<V, bool>) line += v ? "true" : "false";
+          if constexpr (std::is_same_v<V, std::string_view>)
+            append_json_string(line, v);
+          else if constexpr (std::is_same_v<V, bool>)
+            line += v ? "true" : "false";
           else if constexpr (std::is_same_v<V, double>) {
             char buf[32];
             line.append(buf, static_cast<std::size_t>(std::snprintf(buf, sizeof buf, "%.3f", v)));
-          } else line += std::to_string(v);
+          } else
+            line += std::to_string(v);
         },
         f.value);
   }

@@ -8,15 +8,14 @@ namespace {
 
 // The most common passwords of at least 8 characters (public breach corpora).
 constexpr std::array<std::string_view, 60> kCommonPasswords{
-    "password",   "password1",  "password12", "password123", "12345678",   "123456789",  "1234567890",
-    "qwertyui",   "qwertyuiop", "qwerty123",  "qwerty12",    "iloveyou",   "11111111",   "00000000",
-    "abc12345",   "abcd1234",   "1q2w3e4r",   "1qaz2wsx",    "sunshine",   "princess",   "football",
-    "baseball",   "welcome1",   "welcome123", "trustno1",    "superman",   "starwars",   "whatever",
-    "dragon12",   "passw0rd",   "p@ssw0rd",   "p@ssword",    "letmein1",   "letmein123", "computer",
-    "michelle",   "jennifer",   "88888888",   "87654321",    "12341234",   "123123123",  "987654321",
-    "asdfghjk",   "asdfghjkl",  "zxcvbnm1",   "q1w2e3r4",    "q1w2e3r4t5", "1q2w3e4r5t", "admin123",
-    "administrator", "changeme", "football1", "monkey12",   "internet",   "master12",   "shadow12",
-    "mustang1",   "charlie1",   "parley123",  "secret123"};
+    "password",   "password1",     "password12", "password123", "12345678", "123456789", "1234567890", "qwertyui",
+    "qwertyuiop", "qwerty123",     "qwerty12",   "iloveyou",    "11111111", "00000000",  "abc12345",   "abcd1234",
+    "1q2w3e4r",   "1qaz2wsx",      "sunshine",   "princess",    "football", "baseball",  "welcome1",   "welcome123",
+    "trustno1",   "superman",      "starwars",   "whatever",    "dragon12", "passw0rd",  "p@ssw0rd",   "p@ssword",
+    "letmein1",   "letmein123",    "computer",   "michelle",    "jennifer", "88888888",  "87654321",   "12341234",
+    "123123123",  "987654321",     "asdfghjk",   "asdfghjkl",   "zxcvbnm1", "q1w2e3r4",  "q1w2e3r4t5", "1q2w3e4r5t",
+    "admin123",   "administrator", "changeme",   "football1",   "monkey12", "internet",  "master12",   "shadow12",
+    "mustang1",   "charlie1",      "parley123",  "secret123"};
 
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
@@ -50,11 +49,18 @@ bool is_valid_utf8(std::string_view text) {
     const unsigned char c = *p;
     std::size_t n = 0;
     std::uint32_t cp = 0;
-    if (c < 0x80) { ++p; continue; }
-    if ((c & 0xe0) == 0xc0) n = 1, cp = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0) n = 2, cp = c & 0x0f;
-    else if ((c & 0xf8) == 0xf0) n = 3, cp = c & 0x07;
-    else return false;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    if ((c & 0xe0) == 0xc0)
+      n = 1, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0)
+      n = 2, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0)
+      n = 3, cp = c & 0x07;
+    else
+      return false;
     if (static_cast<std::size_t>(end - p) <= n) return false;
     for (std::size_t i = 1; i <= n; ++i) {
       if ((p[i] & 0xc0) != 0x80) return false;
@@ -81,7 +87,8 @@ Result<std::string> normalize_email(std::string_view email) {
   if (!ok) return fail(bad("invalid_email", "not a valid e-mail address"));
   const std::string_view domain = std::string_view(e).substr(at + 1);
   const auto dot = domain.rfind('.');
-  if (dot == std::string_view::npos || dot == 0 || dot + 1 == domain.size() || domain.find("..") != std::string_view::npos)
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == domain.size() ||
+      domain.find("..") != std::string_view::npos)
     return fail(bad("invalid_email", "not a valid e-mail address"));
   return e;
 }
@@ -89,8 +96,10 @@ Result<std::string> normalize_email(std::string_view email) {
 Result<std::string> normalize_username(std::string_view username) {
   const std::string u = lower_ascii(username);
   const bool ok = u.size() >= kMinUsername && u.size() <= kMaxUsername && u.front() >= 'a' && u.front() <= 'z' &&
-                  std::all_of(u.begin(), u.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
-  if (!ok) return fail(bad("invalid_username", "usernames are 3-32 letters, digits or underscores, starting with a letter"));
+                  std::all_of(u.begin(), u.end(),
+                              [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+  if (!ok)
+    return fail(bad("invalid_username", "usernames are 3-32 letters, digits or underscores, starting with a letter"));
   return u;
 }
 

@@ -19,7 +19,8 @@ TEST(Email, MalformedAddressesAreRefused) {
 
 TEST(Username, IsLowerCasedAndRestricted) {
   EXPECT_EQ(normalize_username("Ann_Lee9"), "ann_lee9");
-  for (const char* u : {"", "ab", "9ann", "_ann", "ann-lee", "ann lee", "ännа"}) EXPECT_FALSE(normalize_username(u)) << u;
+  for (const char* u : {"", "ab", "9ann", "_ann", "ann-lee", "ann lee", "ännа"})
+    EXPECT_FALSE(normalize_username(u)) << u;
   EXPECT_TRUE(normalize_username(std::string(32, 'a')));
   EXPECT_FALSE(normalize_username(std::string(33, 'a')));
 }

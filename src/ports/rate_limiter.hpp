@@ -9,8 +9,8 @@
 namespace parley {
 
 struct RateRule {
-  double burst = 10;          // bucket capacity
-  double refill_per_sec = 1;  // tokens added per second
+  double burst = 10;         // bucket capacity
+  double refill_per_sec = 1; // tokens added per second
 };
 
 struct RateDecision {

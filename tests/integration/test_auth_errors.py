@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from conftest import (Client, assert_error, b64url_decode, b64url_encode, jwt_parts, unique_name)
+from harness import (Client, assert_error, b64url_decode, b64url_encode, jwt_parts, unique_name)
 
 PW = "correct horse battery"
 REGISTER = "/api/v1/auth/register"

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from conftest import (Client, assert_error, b64url_decode, bearer, jwt_parts, unique_name)
+from harness import (Client, assert_error, b64url_decode, bearer, jwt_parts, unique_name)
 
 PW1 = "correct horse battery"
 PW2 = "another long secret"

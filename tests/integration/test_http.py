@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import re
 import socket
-import subprocess
-import tempfile
-import time
 
 import pytest
 import requests
 
-from conftest import (Client, assert_error, clean_env, free_port, parley_bin, FAST_ARGON2)
+from harness import FAST_ARGON2, Client, assert_error, free_port, run_bin
 
 ALLOWED = "http://localhost:5173"
 DENIED = "http://evil.example.com"
@@ -39,10 +36,6 @@ def sample(samples, name, **labels) -> float:
             total += v
     return total
 
-
-def run_bin(*args, env=None, timeout=30):
-    return subprocess.run([str(parley_bin()), *args], env=clean_env(env), capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 # --------------------------------------------------------------------------- health

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, clean_env, parley_bin
+from harness import REPO_ROOT, clean_env, parley_bin
 
 yaml = pytest.importorskip("yaml")
 

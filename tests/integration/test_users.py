@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from conftest import Client, assert_error, unique_name
+from harness import Client, assert_error, unique_name
 
 PUBLIC_FIELDS = {"id", "username", "display_name", "bio", "avatar_url", "created_at"}
 USERS = "/api/v1/users"
@@ -218,7 +218,7 @@ def test_search_query_of_64_chars_ok(client: Client, viewer):
     assert r.json() == {"items": [], "next_cursor": None}
 
 
-@pytest.mark.parametrize("cursor", ["garbage!!!", "%%%", "eyJ4IjoxfQ"])
+@pytest.mark.parametrize("cursor", ["garbage!!!", "%%%", "a b"])
 def test_search_invalid_cursor(client: Client, viewer, cursor):
     assert_error(search(client, viewer.access, q="a", cursor=cursor), 400, "invalid_cursor")
 

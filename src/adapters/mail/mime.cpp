@@ -10,14 +10,15 @@ bool header_safe(const std::string& v) { return v.find_first_of("\r\n") == std::
 
 // RFC 2047 encoded-word for non-ASCII subjects.
 std::string encode_subject(const std::string& subject) {
-  const bool ascii = std::all_of(subject.begin(), subject.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  const bool ascii =
+      std::all_of(subject.begin(), subject.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   if (ascii) return subject;
   static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out = "=?UTF-8?B?";
   std::size_t i = 0;
   for (; i + 2 < subject.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(subject[i]) << 16) | (static_cast<unsigned char>(subject[i + 1]) << 8) |
-                       static_cast<unsigned char>(subject[i + 2]);
+    const unsigned v = (static_cast<unsigned char>(subject[i]) << 16) |
+                       (static_cast<unsigned char>(subject[i + 1]) << 8) | static_cast<unsigned char>(subject[i + 2]);
     out += {kB64[(v >> 18) & 63], kB64[(v >> 12) & 63], kB64[(v >> 6) & 63], kB64[v & 63]};
   }
   if (const auto rest = subject.size() - i; rest > 0) {

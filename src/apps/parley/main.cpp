@@ -59,9 +59,10 @@ http::ServerConfig server_config(const ParleyConfig& c) {
 }
 
 std::unique_ptr<Mailer> make_mailer(const ParleyConfig& c, const Clock& clock) {
-  if (c.smtp_url.empty()) return std::make_unique<FileMailer>(std::filesystem::path(c.data_dir) / "mail", c.mail_from, clock);
-  return std::make_unique<SmtpMailer>(SmtpConfig{c.smtp_url, c.mail_from, c.smtp_username, c.smtp_password, c.smtp_starttls},
-                                      clock);
+  if (c.smtp_url.empty())
+    return std::make_unique<FileMailer>(std::filesystem::path(c.data_dir) / "mail", c.mail_from, clock);
+  return std::make_unique<SmtpMailer>(
+      SmtpConfig{c.smtp_url, c.mail_from, c.smtp_username, c.smtp_password, c.smtp_starttls}, clock);
 }
 
 // Everything the server needs, built in dependency order and torn down in reverse.
@@ -79,7 +80,8 @@ struct App {
                                               ? std::filesystem::path(c.data_dir) / "keys" / "jwt-ed25519.key"
                                               : std::filesystem::path(c.jwt_key_file)),
                c.jwt_issuer, clock, std::chrono::seconds(c.access_ttl_s)),
-        hasher(static_cast<unsigned long long>(c.argon2_opslimit), static_cast<std::size_t>(c.argon2_memlimit_kib) * 1024),
+        hasher(static_cast<unsigned long long>(c.argon2_opslimit),
+               static_cast<std::size_t>(c.argon2_memlimit_kib) * 1024),
         directory(profiles, clock),
         auth(AuthConfig{std::chrono::seconds(c.refresh_ttl_s), std::chrono::seconds(c.otp_ttl_s),
                         static_cast<int>(c.otp_max_attempts), std::chrono::seconds(c.otp_resend_cooldown_s),

@@ -36,7 +36,8 @@ void mount_auth_routes(http::Router& router, AuthService& auth, const AccessToke
                      body->optional("display_name")};
     if (auto ok = body->finish(); !ok) return error_response(ok.error());
     return http::respond(auth.register_user(in, req.remote_ip), [](const Registered& r) {
-      return json_response(201, {{"user_id", r.user_id}, {"email", r.email}, {"username", r.username}, {"verified", false}});
+      return json_response(201,
+                           {{"user_id", r.user_id}, {"email", r.email}, {"username", r.username}, {"verified", false}});
     });
   });
 
@@ -46,8 +47,9 @@ void mount_auth_routes(http::Router& router, AuthService& auth, const AccessToke
     const auto email = body->required("email");
     const auto code = body->required("code");
     if (auto ok = body->finish(); !ok) return error_response(ok.error());
-    return http::respond(auth.verify_email(email, code, req.remote_ip),
-                         [] { return json_response(200, {{"verified", true}}); });
+    return http::respond(auth.verify_email(email, code, req.remote_ip), [] {
+      return json_response(200, {{"verified", true}});
+    });
   });
 
   router.add("POST", "/api/v1/auth/verify/resend", [&auth](Request& req) {

@@ -58,7 +58,8 @@ Result<Registered> AuthService::register_user(const RegisterInput& input, std::s
   if (!hash) return fail(hash.error());
 
   Account account{ports_.ids.next(), *email, *hash, false, ports_.clock.now_ms()};
-  if (auto ok = ports_.users.create_profile({account.id, *username, *email, *display_name}); !ok) return fail(ok.error());
+  if (auto ok = ports_.users.create_profile({account.id, *username, *email, *display_name}); !ok)
+    return fail(ok.error());
   if (auto ok = ports_.accounts.insert(account); !ok) {
     (void)ports_.users.remove_profile(account.id); // lost a race on the e-mail: undo the profile
     return fail(ok.error());
@@ -74,8 +75,12 @@ Result<Registered> AuthService::register_user(const RegisterInput& input, std::s
 Result<void> AuthService::issue_code(const Account& account, OtpPurpose purpose) {
   const std::string code = random_otp_code();
   const auto now = ports_.clock.now_ms();
-  const Otp otp{account.id, purpose, code_hash(account.id, purpose, code),
-                now + std::chrono::duration_cast<std::chrono::milliseconds>(config_.otp_ttl).count(), now, 0};
+  const Otp otp{account.id,
+                purpose,
+                code_hash(account.id, purpose, code),
+                now + std::chrono::duration_cast<std::chrono::milliseconds>(config_.otp_ttl).count(),
+                now,
+                0};
   if (auto ok = ports_.otps.put(otp); !ok) return ok;
   const auto minutes = std::to_string(std::max<std::int64_t>(1, config_.otp_ttl.count() / 60));
   Mail mail;

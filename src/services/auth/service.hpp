@@ -27,8 +27,8 @@ struct AuthConfig {
   std::chrono::seconds otp_ttl{600};
   int otp_max_attempts = 5;
   std::chrono::seconds otp_resend_cooldown{60}; // 0: no cooldown
-  int rate_ip_per_min = 30;                       // per IP and route
-  int rate_account_per_min = 10;                  // per e-mail and route
+  int rate_ip_per_min = 30;                     // per IP and route
+  int rate_account_per_min = 10;                // per e-mail and route
 };
 
 struct AuthPorts {

@@ -55,7 +55,8 @@ class AuthServiceTest : public ::testing::Test {
         signer_(load_or_create_signing_key(key_path()), "parley", clock_, std::chrono::seconds(900)),
         hasher_(1, 8192 * 1024),
         directory_(profiles_, clock_),
-        auth_(config(), AuthPorts{accounts_, sessions_, otps_, directory_, mail_, limiter_, clock_, ids_}, signer_, hasher_),
+        auth_(config(), AuthPorts{accounts_, sessions_, otps_, directory_, mail_, limiter_, clock_, ids_}, signer_,
+              hasher_),
         users_(profiles_, auth_, clock_) {}
 
   static std::filesystem::path key_path() {
@@ -222,9 +223,10 @@ TEST_F(AuthServiceTest, LogoutAndLogoutAll) {
 TEST_F(AuthServiceTest, IpRateLimitRefusesWithRetryAfter) {
   AuthConfig strict;
   strict.rate_ip_per_min = 3;
-  AuthService limited(strict, AuthPorts{accounts_, sessions_, otps_, directory_, mail_, limiter_, clock_, ids_}, signer_,
-                      hasher_);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(limited.login("x@example.com", kPassword, kIp).error().code, "invalid_credentials");
+  AuthService limited(strict, AuthPorts{accounts_, sessions_, otps_, directory_, mail_, limiter_, clock_, ids_},
+                      signer_, hasher_);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(limited.login("x@example.com", kPassword, kIp).error().code, "invalid_credentials");
   const auto refused = limited.login("x@example.com", kPassword, kIp);
   EXPECT_EQ(refused.error().code, "rate_limited");
   EXPECT_GE(refused.error().retry_after.count(), 1);

@@ -18,12 +18,8 @@ using http::Request;
 using http::Response;
 
 boost::json::object public_profile(const Profile& p) {
-  return {{"id", p.id},
-          {"username", p.username},
-          {"display_name", p.display_name},
-          {"bio", p.bio},
-          {"avatar_url", p.avatar_url},
-          {"created_at", format_rfc3339(p.created_at_ms)}};
+  return {{"id", p.id},   {"username", p.username},     {"display_name", p.display_name},
+          {"bio", p.bio}, {"avatar_url", p.avatar_url}, {"created_at", format_rfc3339(p.created_at_ms)}};
 }
 
 Response own_profile(const Profile& p) {

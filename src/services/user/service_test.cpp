@@ -22,7 +22,8 @@ class PasswordIsOpenSesame final : public AccountAdmin {
 
 class UserServiceTest : public ::testing::Test {
  protected:
-  UserServiceTest() : db_(":memory:"), profiles_(db_), directory_(profiles_, clock_), users_(profiles_, admin_, clock_) {}
+  UserServiceTest()
+      : db_(":memory:"), profiles_(db_), directory_(profiles_, clock_), users_(profiles_, admin_, clock_) {}
 
   void add(std::string id, std::string username, std::string display_name) {
     ASSERT_TRUE(directory_.create_profile({id, username, username + "@example.com", display_name}));
@@ -47,7 +48,8 @@ TEST_F(UserServiceTest, UpdateValidatesAndStampsTheProfile) {
   EXPECT_EQ(users_.get("1")->bio, "hi there");
   EXPECT_GT(updated->updated_at_ms, updated->created_at_ms);
   EXPECT_EQ(users_.update("1", {std::nullopt, std::nullopt, "javascript:alert(1)"}).error().code, "invalid_avatar_url");
-  EXPECT_EQ(users_.update("1", {std::string(65, 'x'), std::nullopt, std::nullopt}).error().code, "invalid_display_name");
+  EXPECT_EQ(users_.update("1", {std::string(65, 'x'), std::nullopt, std::nullopt}).error().code,
+            "invalid_display_name");
   EXPECT_EQ(users_.get("1")->avatar_url, "https://cdn.example.com/a.png"); // a refused patch changes nothing
   EXPECT_EQ(users_.update("404", {}).error().code, "user_not_found");
 }

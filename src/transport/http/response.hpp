@@ -31,8 +31,10 @@ Response no_content();
 template <class T, class F>
 Response respond(const Result<T>& result, F&& on_ok) {
   if (!result) return error_response(result.error());
-  if constexpr (std::is_void_v<T>) return on_ok();
-  else return on_ok(*result);
+  if constexpr (std::is_void_v<T>)
+    return on_ok();
+  else
+    return on_ok(*result);
 }
 
 } // namespace parley::http

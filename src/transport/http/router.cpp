@@ -45,9 +45,11 @@ bool path_matches(std::string_view pattern, std::string_view path,
 } // namespace
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
-  if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument("route pattern must start with /: " + pattern);
+  if (pattern.empty() || pattern.front() != '/')
+    throw std::invalid_argument("route pattern must start with /: " + pattern);
   for (const auto& r : routes_)
-    if (r.method == method && r.pattern == pattern) throw std::invalid_argument("duplicate route " + method + " " + pattern);
+    if (r.method == method && r.pattern == pattern)
+      throw std::invalid_argument("duplicate route " + method + " " + pattern);
   routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler)});
 }
 

@@ -22,9 +22,9 @@ struct Route {
 };
 
 struct RouteMatch {
-  const Route* route = nullptr;          // null when nothing matched
-  bool path_matched = false;             // some route has this path (→ 405, not 404)
-  std::vector<std::string> allowed;      // methods of the routes with this path
+  const Route* route = nullptr;     // null when nothing matched
+  bool path_matched = false;        // some route has this path (→ 405, not 404)
+  std::vector<std::string> allowed; // methods of the routes with this path
 };
 
 class Router {

@@ -126,7 +126,8 @@ asio::awaitable<bool> HttpSession::wait_for_request() {
   idle_ = true;
   stream_.expires_after(core_.config_.idle_timeout);
   error_code ec;
-  const std::size_t n = co_await stream_.async_read_some(buffer_.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+  const std::size_t n =
+      co_await stream_.async_read_some(buffer_.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
   idle_ = false;
   if (ec) co_return false;
   buffer_.commit(n);
@@ -135,8 +136,8 @@ asio::awaitable<bool> HttpSession::wait_for_request() {
 
 Response HttpSession::refusal(const error_code& ec) const {
   if (ec == beast::http::error::body_limit)
-    return error_response(Error::too_large("payload_too_large", "request body exceeds " +
-                                                                     std::to_string(core_.config_.max_body_bytes) + " bytes"));
+    return error_response(Error::too_large(
+        "payload_too_large", "request body exceeds " + std::to_string(core_.config_.max_body_bytes) + " bytes"));
   if (ec == beast::http::error::header_limit) {
     Response res = error_response(Error::invalid("headers_too_large", "request headers are too large"));
     res.status = 431;
@@ -154,8 +155,8 @@ asio::awaitable<void> HttpSession::run() {
     stream_.expires_after(core_.config_.read_timeout);
     error_code ec;
     co_await beast::http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == beast::http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset || ec == asio::error::eof)
+    if (ec == beast::http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset || ec == asio::error::eof)
       break;
     if (ec) { // malformed or over a limit: answer, then close (the stream is out of sync)
       co_await write(refusal(ec), 11, false);
@@ -191,7 +192,8 @@ asio::awaitable<bool> HttpSession::write(Response res, unsigned version, bool ke
 asio::awaitable<void> Server::Core::accept_loop() {
   for (;;) {
     error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(ioc_), asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket =
+        co_await acceptor_.async_accept(asio::make_strand(ioc_), asio::redirect_error(asio::use_awaitable, ec));
     if (stopping_) co_return;
     if (ec) {
       // Out of descriptors or a transient failure: back off instead of spinning.
@@ -211,8 +213,8 @@ asio::awaitable<void> Server::Core::accept_loop() {
       session = std::make_shared<HttpSession>(std::move(socket), *this, id);
       sessions_.emplace(id, session);
     }
-    asio::co_spawn(session->executor(), [session]() -> asio::awaitable<void> { co_await session->run(); },
-                   asio::detached);
+    asio::co_spawn(
+        session->executor(), [session]() -> asio::awaitable<void> { co_await session->run(); }, asio::detached);
   }
 }
 

@@ -26,8 +26,8 @@ struct ServerConfig {
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
   std::size_t max_connections = 10000;
-  std::chrono::seconds read_timeout{15};  // to receive a whole request once it started
-  std::chrono::seconds idle_timeout{60};  // between requests on a kept-alive connection
+  std::chrono::seconds read_timeout{15}; // to receive a whole request once it started
+  std::chrono::seconds idle_timeout{60}; // between requests on a kept-alive connection
   std::chrono::seconds shutdown_grace{10};
   std::vector<std::string> cors_origins;
 };

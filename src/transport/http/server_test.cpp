@@ -48,7 +48,7 @@ class ServerTest : public ::testing::Test {
     return s;
   }
   beast::http::response<beast::http::string_body> exchange(tcp::socket& s, beast::http::verb verb, std::string target,
-                                                          std::string body = {}) {
+                                                           std::string body = {}) {
     beast::http::request<beast::http::string_body> req{verb, target, 11};
     req.set(beast::http::field::host, "127.0.0.1");
     req.body() = std::move(body);
