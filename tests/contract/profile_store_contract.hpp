@@ -69,7 +69,7 @@ TEST_P(ProfileStoreContract, InsertThenFindByIdAndUsernameReturnsEveryField) {
 
 TEST_P(ProfileStoreContract, EmptyOptionalFieldsRoundTripAsEmpty) {
   auto p = profile("u1", "alice", "Alice");
-  p.bio = std::string_view(); // empty, with a null data() pointer
+  p.bio = ""; // empty must come back empty, not as NULL or a missing field
   p.avatar_url = "";
   ASSERT_TRUE(store().insert(p));
   auto got = store().find_by_id("u1");

@@ -135,6 +135,37 @@ TEST_P(SessionStoreContract, RotatingAnUnknownTokenReturnsFalseAndStoresNothing)
   EXPECT_FALSE(find("t1").has_value());
 }
 
+// Atomicity: when `next` cannot be stored, the old token must not be left marked rotated
+// (the next use of it would look like reuse and revoke the family). Not `false` either:
+// false means "already rotated".
+TEST_P(SessionStoreContract, RotateThatCannotStoreTheNextTokenFailsAndLeavesTheOldOneUnrotated) {
+  ASSERT_TRUE(store().create_session(token("t0", "s1", "u1")));
+  ASSERT_TRUE(store().create_session(token("x0", "s2", "u2")));
+  auto r = store().rotate("t0", token("x0", "s1", "u1", 5000)); // "x0" is taken
+  EXPECT_FALSE(r);
+  auto t0 = find("t0");
+  ASSERT_TRUE(t0.has_value());
+  EXPECT_FALSE(t0->rotated);
+  auto x0 = find("x0");
+  ASSERT_TRUE(x0.has_value());
+  EXPECT_EQ(x0->session_id, "s2");
+  EXPECT_EQ(x0->user_id, "u2");
+  auto retry = store().rotate("t0", token("t1", "s1", "u1", 5000));
+  ASSERT_TRUE(retry);
+  EXPECT_TRUE(*retry);
+}
+
+TEST_P(SessionStoreContract, CreateSessionWithATakenTokenFailsAndStartsNothing) {
+  ASSERT_TRUE(store().create_session(token("t0", "s1", "u1")));
+  EXPECT_FALSE(store().create_session(token("t0", "s2", "u2")));
+  EXPECT_FALSE(active("s2"));
+  auto t0 = find("t0");
+  ASSERT_TRUE(t0.has_value());
+  EXPECT_EQ(t0->session_id, "s1");
+  EXPECT_EQ(t0->user_id, "u1");
+  EXPECT_TRUE(active("s1"));
+}
+
 TEST_P(SessionStoreContract, RevokeSessionRevokesOnlyThatFamily) {
   ASSERT_TRUE(store().create_session(token("a0", "s1", "u1")));
   ASSERT_TRUE(store().rotate("a0", token("a1", "s1", "u1")).value_or(false));

@@ -151,6 +151,22 @@ TEST(SqliteMigrations, UsesWriteAheadLogOnFiles) {
   EXPECT_TRUE(fs::exists(dir.path() / "parley.db-wal"));
 }
 
+TEST(SqliteMigrations, EveryConnectionGetsThePragmas) {
+  TempDir dir;
+  SqliteDatabase db((dir.path() / "parley.db").string());
+  auto conn = db.lock();
+  auto pragma = [&conn](const std::string& name) -> std::string {
+    Statement st(conn, "PRAGMA " + name);
+    auto row = st.step();
+    EXPECT_TRUE(row && *row) << name;
+    return row && *row ? st.column_text(0) : std::string();
+  };
+  EXPECT_EQ(pragma("journal_mode"), "wal");
+  EXPECT_EQ(pragma("synchronous"), "1"); // NORMAL
+  EXPECT_EQ(pragma("foreign_keys"), "1");
+  EXPECT_EQ(pragma("busy_timeout"), "5000");
+}
+
 TEST(SqliteMigrations, UnopenablePathIsAStartupFailure) {
   TempDir dir;
   // A directory where the file should be.
