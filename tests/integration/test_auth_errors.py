@@ -164,6 +164,28 @@ def test_code_burnt_after_max_attempts_then_resend(client: Client, smtp_sink):
     client.login(email, PW)
 
 
+def test_attempts_below_the_limit_keep_the_code(client: Client, smtp_sink):
+    name = unique_name()
+    email = f"{name}@example.com"
+    assert client.register(email, name, PW).status_code == 201
+    code = smtp_sink.wait_for_code(email)
+    for i in range(4):   # PARLEY_OTP_MAX_ATTEMPTS defaults to 5
+        assert_error(client.verify(email, other_code(code)), 400, "invalid_code")
+    assert client.verify(email, code).status_code == 200
+
+
+def test_max_attempts_setting(parley, smtp_sink):
+    srv = parley(name="otp-attempts", PARLEY_OTP_MAX_ATTEMPTS="2")
+    c = Client(srv, smtp_sink)
+    name = unique_name()
+    email = f"{name}@example.com"
+    assert c.register(email, name, PW).status_code == 201
+    code = smtp_sink.wait_for_code(email)
+    for i in range(2):
+        assert_error(c.verify(email, other_code(code)), 400, "invalid_code")
+    assert_error(c.verify(email, code), 429, "too_many_attempts")
+
+
 def test_expired_code(parley, smtp_sink):
     srv = parley(name="otp-ttl", PARLEY_OTP_TTL_S="1")
     c = Client(srv, smtp_sink)
@@ -211,9 +233,13 @@ def test_per_ip_rate_limit(parley):
     r = c.post(LOGIN, json=body)
     assert_error(r, 429, "rate_limited")
     retry = r.headers.get("Retry-After")
-    assert retry is not None and retry.isdigit() and 1 <= int(retry) <= 60, retry
-    # non-auth routes are not limited
+    # burst 5, refill 5 per 60 s: the next token comes within 12 s
+    assert retry is not None and retry.isdigit() and 1 <= int(retry) <= 12, retry
+    # each auth route has its own bucket, and non-auth routes are not limited
+    r = c.post("/api/v1/auth/password/forgot", json={"email": f"{unique_name()}@example.com"})
+    assert r.status_code == 202, r.text
     assert c.get("/healthz").status_code == 200
+    assert_error(c.post(LOGIN, json=body), 429, "rate_limited")
 
 
 def test_per_account_rate_limit(parley):
@@ -271,6 +297,17 @@ def test_missing_fields(client: Client, path, body):
 ])
 def test_unknown_fields(client: Client, path, body):
     assert_error(client.post(path, json=body), 400, "unknown_field")
+
+
+def test_null_is_a_wrong_type_for_optional_fields(client: Client):
+    """Optional fields are strings when present (the spec declares none of them nullable)."""
+    name = unique_name()
+    r = client.register(f"{name}@example.com", name, PW, display_name=None)
+    assert_error(r, 400, "invalid_field")
+    acct = client.new_user()
+    for field in ("display_name", "bio", "avatar_url"):
+        assert_error(client.patch("/api/v1/users/me", token=acct.access, json={field: None}), 400, "invalid_field")
+        assert_error(client.patch("/api/v1/users/me", token=acct.access, json={field: 42}), 400, "invalid_field")
 
 
 def test_unknown_field_in_profile_patch(client: Client):

@@ -103,6 +103,15 @@ def test_cors_denied_origin(client: Client):
     assert "Access-Control-Allow-Origin" not in r.headers
 
 
+def test_cors_origins_setting(parley):
+    srv = parley(name="cors", PARLEY_CORS_ORIGINS="https://app.example.com,https://admin.example.com")
+    for origin in ("https://app.example.com", "https://admin.example.com"):
+        r = requests.get(srv.url("/api/v1/auth/jwks"), headers={"Origin": origin}, timeout=10)
+        assert r.headers.get("Access-Control-Allow-Origin") == origin
+    r = requests.get(srv.url("/api/v1/auth/jwks"), headers={"Origin": ALLOWED}, timeout=10)
+    assert "Access-Control-Allow-Origin" not in r.headers, "the default origins are replaced, not extended"
+
+
 @pytest.mark.parametrize("path,method", [
     ("/api/v1/auth/login", "POST"),
     ("/api/v1/users/me", "PATCH"),

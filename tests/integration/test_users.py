@@ -1,6 +1,7 @@
 """Users API: profiles, search, validation, account deletion."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -10,6 +11,7 @@ from harness import Client, assert_error, unique_name
 PUBLIC_FIELDS = {"id", "username", "display_name", "bio", "avatar_url", "created_at"}
 USERS = "/api/v1/users"
 ME = "/api/v1/users/me"
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +59,7 @@ def test_public_profile_has_no_email(client: Client, viewer):
     assert p["id"] == other.user_id and p["username"] == other.username
     assert p["display_name"] == "Public Person"
     assert p["bio"] == "" and p["avatar_url"] == ""
+    assert RFC3339.fullmatch(p["created_at"]), p["created_at"]
 
 
 def test_own_profile_defaults(client: Client):
@@ -67,6 +70,8 @@ def test_own_profile_defaults(client: Client):
     assert me["id"] == acct.user_id and me["email"] == acct.email and me["username"] == acct.username
     assert isinstance(me["display_name"], str)
     assert me["bio"] == "" and me["avatar_url"] == ""
+    for k in ("created_at", "updated_at"):
+        assert RFC3339.fullmatch(me[k]), (k, me[k])
 
 
 def test_unknown_user_404(client: Client, viewer):

@@ -3,20 +3,14 @@
 #include <optional>
 #include <string>
 
+#include "core/text.hpp"
+
 namespace parley {
 
 namespace {
 
 constexpr const char* kColumns =
     "SELECT id, username, email, display_name, bio, avatar_url, created_at_ms, updated_at_ms FROM user_profiles ";
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // The smallest string greater than every string starting with `prefix` (binary
 // order), or nullopt when there is none. With it, "starts with" is the range
@@ -62,7 +56,7 @@ Result<void> SqliteProfileStore::insert(const Profile& profile) {
       .bind_text(2, profile.username)
       .bind_text(3, profile.email)
       .bind_text(4, profile.display_name)
-      .bind_text(5, ascii_lower(profile.display_name))
+      .bind_text(5, fold_case(profile.display_name))
       .bind_text(6, profile.bio)
       .bind_text(7, profile.avatar_url)
       .bind_int64(8, profile.created_at_ms)
@@ -90,7 +84,7 @@ Result<void> SqliteProfileStore::update(const Profile& profile) {
                "UPDATE user_profiles SET display_name = ?, display_name_lower = ?, bio = ?, avatar_url = ?, "
                "updated_at_ms = ? WHERE id = ?");
   st.bind_text(1, profile.display_name)
-      .bind_text(2, ascii_lower(profile.display_name))
+      .bind_text(2, fold_case(profile.display_name))
       .bind_text(3, profile.bio)
       .bind_text(4, profile.avatar_url)
       .bind_int64(5, profile.updated_at_ms)
@@ -110,7 +104,7 @@ Result<void> SqliteProfileStore::remove(std::string_view id) {
 Result<std::vector<Profile>> SqliteProfileStore::search(std::string_view prefix, std::string_view after, int limit) {
   std::vector<Profile> page;
   if (limit <= 0) return page;
-  const std::string lo = ascii_lower(prefix);
+  const std::string lo = fold_case(prefix);
   const auto hi = prefix_upper_bound(lo);
   // Three shapes: no prefix (everything), a prefix with an upper bound, and a prefix
   // of only 0xff bytes (no upper bound, never valid UTF-8 but handled anyway).

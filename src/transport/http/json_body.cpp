@@ -31,7 +31,7 @@ std::string BodyReader::required(std::string_view name) {
 
 std::optional<std::string> BodyReader::optional(std::string_view name) {
   const auto* v = object_.if_contains(name);
-  if (!v || v->is_null()) return std::nullopt;
+  if (!v) return std::nullopt;
   if (!v->is_string()) {
     record("field '" + std::string(name) + "' must be a string");
     return std::nullopt;
@@ -41,7 +41,7 @@ std::optional<std::string> BodyReader::optional(std::string_view name) {
 
 std::optional<bool> BodyReader::optional_bool(std::string_view name) {
   const auto* v = object_.if_contains(name);
-  if (!v || v->is_null()) return std::nullopt;
+  if (!v) return std::nullopt;
   if (!v->is_bool()) {
     record("field '" + std::string(name) + "' must be a boolean");
     return std::nullopt;

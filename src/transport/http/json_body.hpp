@@ -26,7 +26,7 @@ class BodyReader {
 
   // A required string field; records invalid_field when missing or not a string.
   std::string required(std::string_view name);
-  // An optional string field; null counts as absent.
+  // An optional string field: absent is nullopt; null or another type is invalid_field.
   std::optional<std::string> optional(std::string_view name);
   // An optional boolean field.
   std::optional<bool> optional_bool(std::string_view name);

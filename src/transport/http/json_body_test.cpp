@@ -5,7 +5,7 @@
 namespace parley::http {
 
 TEST(BodyReader, ReadsRequiredAndOptionalFields) {
-  auto body = BodyReader::parse(R"({"email":"a@b.c","name":null,"flag":true})", {"email", "name", "flag"});
+  auto body = BodyReader::parse(R"({"email":"a@b.c","flag":true})", {"email", "name", "flag"});
   ASSERT_TRUE(body);
   EXPECT_EQ(body->required("email"), "a@b.c");
   EXPECT_EQ(body->optional("name"), std::nullopt);
@@ -36,6 +36,13 @@ TEST(BodyReader, WrongTypesAndMissingFieldsAreInvalidField) {
   ASSERT_FALSE(done);
   EXPECT_EQ(done.error().code, "invalid_field");
   EXPECT_NE(done.error().message.find("email"), std::string::npos); // the first problem wins
+}
+
+TEST(BodyReader, NullIsAWrongTypeNotAnAbsentField) {
+  auto body = BodyReader::parse(R"({"name":null})", {"name"});
+  ASSERT_TRUE(body);
+  EXPECT_EQ(body->optional("name"), std::nullopt);
+  EXPECT_EQ(body->finish().error().code, "invalid_field");
 }
 
 TEST(BodyReader, DeepNestingIsRefused) {

@@ -1,0 +1,56 @@
+#include "core/text.hpp"
+
+#include <cstdint>
+
+namespace parley {
+namespace {
+
+char32_t lower(char32_t c) {
+  if (c >= 'A' && c <= 'Z') return c + 32;
+  if (c < 0xc0) return c;
+  if (c <= 0xde) return c == 0xd7 ? c : c + 32; // Latin-1, except ×
+  if (c >= 0x100 && c <= 0x137) return c | 1;   // Latin Extended-A: capital even, small odd
+  if (c >= 0x139 && c <= 0x148) return (c & 1) ? c + 1 : c;
+  if (c >= 0x14a && c <= 0x177) return c | 1;
+  if (c == 0x178) return 0xff; // Ÿ
+  if (c >= 0x179 && c <= 0x17e) return (c & 1) ? c + 1 : c;
+  if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2) return c + 32; // Greek
+  if (c >= 0x410 && c <= 0x42f) return c + 32;               // Cyrillic
+  if (c >= 0x400 && c <= 0x40f) return c + 80;
+  return c;
+}
+
+void append_utf8(std::string& out, char32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xc0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  } else {
+    out += static_cast<char>(0xe0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  }
+}
+
+} // namespace
+
+std::string fold_case(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    // Only one- and two-byte sequences contain mapped capitals; all else is copied as is.
+    if (b0 >= 0xc2 && b0 <= 0xdf && i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xc0) == 0x80) {
+      const char32_t c = ((b0 & 0x1f) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3f);
+      append_utf8(out, lower(c));
+      i += 2;
+    } else {
+      out += static_cast<char>(b0 < 0x80 ? lower(b0) : b0);
+      ++i;
+    }
+  }
+  return out;
+}
+
+} // namespace parley

@@ -1,0 +1,10 @@
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace parley {
+// Lower-cases UTF-8 text for case-insensitive matching: ASCII, Latin-1, Latin Extended-A,
+// Greek and Cyrillic capitals (simple one-to-one mappings; no locale, no expansions).
+// Other code points and invalid bytes are copied unchanged.
+std::string fold_case(std::string_view text);
+} // namespace parley
