@@ -20,6 +20,7 @@ class UserDirectory {
   virtual ~UserDirectory() = default;
   // Fails with conflict "username_taken".
   virtual Result<void> create_profile(const NewProfile& profile) = 0;
+  virtual Result<bool> exists(std::string_view id) = 0;
   // Removing a missing profile is not an error.
   virtual Result<void> remove_profile(std::string_view id) = 0;
 };

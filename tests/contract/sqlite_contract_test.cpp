@@ -1,5 +1,6 @@
 // The store contracts instantiated for SQLite, in memory and on a temp file (the file
-// variant also runs the cross-connection rotation race), plus SQLite's migration rules.
+// variant also runs the cross-connection races: token rotation, direct-chat creation,
+// message appends), plus SQLite's migration rules.
 
 #include <gtest/gtest.h>
 
@@ -13,9 +14,13 @@
 #include "adapters/sqlite/database.hpp"
 #include "adapters/sqlite/migrations.hpp"
 #include "adapters/sqlite/sqlite_account_store.hpp"
+#include "adapters/sqlite/sqlite_chat_store.hpp"
+#include "adapters/sqlite/sqlite_message_store.hpp"
 #include "adapters/sqlite/sqlite_otp_store.hpp"
 #include "adapters/sqlite/sqlite_profile_store.hpp"
 #include "adapters/sqlite/sqlite_session_store.hpp"
+#include "chat_store_contract.hpp"
+#include "message_store_contract.hpp"
 #include "otp_store_contract.hpp"
 #include "profile_store_contract.hpp"
 #include "session_store_contract.hpp"
@@ -56,23 +61,20 @@ class SqliteBackend final : public StoreBackend {
         accounts_(db_),
         sessions_(db_),
         otps_(db_),
-        profiles_(db_) {}
+        profiles_(db_),
+        chats_(db_),
+        messages_(db_) {}
 
   AccountStore& accounts() override { return accounts_; }
   SessionStore& sessions() override { return sessions_; }
   OtpStore& otps() override { return otps_; }
   ProfileStore& profiles() override { return profiles_; }
+  ChatStore& chats() override { return chats_; }
+  MessageStore& messages() override { return messages_; }
 
-  std::shared_ptr<SessionStore> open_session_store() override {
-    if (!dir_) return nullptr;
-    struct Owned {
-      explicit Owned(const std::string& path) : db(path), store(db) {}
-      SqliteDatabase db;
-      SqliteSessionStore store;
-    };
-    auto owned = std::make_shared<Owned>(path_);
-    return std::shared_ptr<SessionStore>(owned, &owned->store);
-  }
+  std::shared_ptr<SessionStore> open_session_store() override { return open<SessionStore, SqliteSessionStore>(); }
+  std::shared_ptr<ChatStore> open_chat_store() override { return open<ChatStore, SqliteChatStore>(); }
+  std::shared_ptr<MessageStore> open_message_store() override { return open<MessageStore, SqliteMessageStore>(); }
 
  private:
   std::unique_ptr<TempDir> dir_;
@@ -82,6 +84,21 @@ class SqliteBackend final : public StoreBackend {
   SqliteSessionStore sessions_;
   SqliteOtpStore otps_;
   SqliteProfileStore profiles_;
+  SqliteChatStore chats_;
+  SqliteMessageStore messages_;
+
+  // A store of type Store on its own connection to the file; nullptr in memory.
+  template <class Port, class Store>
+  std::shared_ptr<Port> open() {
+    if (!dir_) return nullptr;
+    struct Owned {
+      explicit Owned(const std::string& path) : db(path), store(db) {}
+      SqliteDatabase db;
+      Store store;
+    };
+    auto owned = std::make_shared<Owned>(path_);
+    return std::shared_ptr<Port>(owned, &owned->store);
+  }
 };
 
 const auto kBackends = testing::Values(
@@ -92,6 +109,8 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, AccountStoreContract, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, SessionStoreContract, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, OtpStoreContract, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, ProfileStoreContract, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Sqlite, ChatStoreContract, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Sqlite, MessageStoreContract, kBackends, backend_name);
 
 TEST(SqliteMigrations, FreshDatabaseIsAtTheLatestVersion) {
   SqliteDatabase db(":memory:");

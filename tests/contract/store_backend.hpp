@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include "ports/account_store.hpp"
+#include "ports/chat_store.hpp"
+#include "ports/message_store.hpp"
 #include "ports/otp_store.hpp"
 #include "ports/profile_store.hpp"
 #include "ports/session_store.hpp"
@@ -27,6 +29,11 @@ class StoreBackend {
   // A session store on its own connection to the same data, for cross-connection
   // concurrency tests; nullptr when the backend cannot open one (in-memory).
   virtual std::shared_ptr<SessionStore> open_session_store() = 0;
+  virtual ChatStore& chats() = 0;
+  virtual MessageStore& messages() = 0;
+  // Like open_session_store(), for the chat and message stores.
+  virtual std::shared_ptr<ChatStore> open_chat_store() = 0;
+  virtual std::shared_ptr<MessageStore> open_message_store() = 0;
 };
 
 struct BackendParam {

@@ -67,8 +67,85 @@ CREATE TABLE user_profiles (
 CREATE INDEX user_profiles_by_display_name ON user_profiles (display_name_lower, username);
 )sql";
 
+// Version 2: the tables of the chat service (chat_*) and the message service (message_*).
+// A direct chat holds the key of its unordered pair of users in direct_key (UNIQUE, so a
+// pair has one chat); groups leave it NULL, which UNIQUE does not compare. Message seqs
+// come from message_sequences (one row per chat, bumped inside the append transaction),
+// so a rolled-back append consumes no seq; UNIQUE (chat_id, seq) and
+// UNIQUE (chat_id, sender_id, client_id) back the ordering and idempotence guarantees.
+// Mentions are a side table in mention order; mentions and reactions go with their
+// message. deleted_at_ms records a tombstone's time (not part of domain::Message).
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE chat_chats (
+  id               TEXT PRIMARY KEY,
+  kind             TEXT NOT NULL CHECK (kind IN ('direct', 'group')),
+  name             TEXT NOT NULL,
+  avatar_url       TEXT NOT NULL,
+  direct_key       TEXT UNIQUE,
+  created_by       TEXT NOT NULL,
+  created_at_ms    INTEGER NOT NULL,
+  updated_at_ms    INTEGER NOT NULL,
+  last_activity_ms INTEGER NOT NULL,
+  CHECK ((kind = 'direct') = (direct_key IS NOT NULL))
+) STRICT;
+
+CREATE TABLE chat_members (
+  chat_id      TEXT NOT NULL REFERENCES chat_chats (id) ON DELETE CASCADE,
+  user_id      TEXT NOT NULL,
+  role         TEXT NOT NULL CHECK (role IN ('member', 'admin', 'owner')),
+  joined_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (chat_id, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX chat_members_by_user ON chat_members (user_id);
+
+CREATE TABLE message_sequences (
+  chat_id  TEXT PRIMARY KEY,
+  last_seq INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE message_messages (
+  id               TEXT PRIMARY KEY,
+  chat_id          TEXT NOT NULL,
+  seq              INTEGER NOT NULL,
+  sender_id        TEXT NOT NULL,
+  client_id        TEXT NOT NULL,
+  body             TEXT NOT NULL,
+  attachments_json TEXT NOT NULL,
+  reply_to         TEXT NOT NULL,
+  created_at_ms    INTEGER NOT NULL,
+  edited_at_ms     INTEGER NOT NULL DEFAULT 0,
+  deleted          INTEGER NOT NULL DEFAULT 0,
+  deleted_at_ms    INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (chat_id, seq),
+  UNIQUE (chat_id, sender_id, client_id)
+) STRICT;
+
+CREATE TABLE message_mentions (
+  message_id TEXT NOT NULL REFERENCES message_messages (id) ON DELETE CASCADE,
+  position   INTEGER NOT NULL,
+  user_id    TEXT NOT NULL,
+  PRIMARY KEY (message_id, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE message_cursors (
+  chat_id       TEXT NOT NULL,
+  user_id       TEXT NOT NULL,
+  read_seq      INTEGER NOT NULL,
+  delivered_seq INTEGER NOT NULL,
+  PRIMARY KEY (chat_id, user_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE message_reactions (
+  message_id TEXT NOT NULL REFERENCES message_messages (id) ON DELETE CASCADE,
+  user_id    TEXT NOT NULL,
+  emoji      TEXT NOT NULL,
+  PRIMARY KEY (message_id, user_id)
+) STRICT, WITHOUT ROWID;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "auth accounts, sessions, refresh tokens, one-time codes; user profiles", kV1},
+    Migration{2, "chats and members; messages, mentions, sequences, cursors, reactions", kV2},
 };
 
 // Runs `sql` (possibly several statements); throws with `what` on failure.

@@ -39,10 +39,11 @@ struct ParleyConfig {
   std::string smtp_username;
   std::string smtp_password;
   std::string mail_from;
+  std::int64_t max_group_members = 0;
 };
 
 using P = ParleyConfig;
-inline constexpr std::array<ConfigOption<P>, 29> kParleyOptions{{
+inline constexpr std::array<ConfigOption<P>, 30> kParleyOptions{{
     {"PARLEY_LISTEN", "127.0.0.1:8080", "Address and port to serve HTTP on (port 0: any free port).", &P::listen},
     {"PARLEY_DATA_DIR", "./data", "Directory for the database, keys, mail and media.", &P::data_dir},
     {"PARLEY_IO_THREADS", "0", "Network threads (0: one per core).", &P::io_threads, 0, 256},
@@ -81,6 +82,7 @@ inline constexpr std::array<ConfigOption<P>, 29> kParleyOptions{{
     {"PARLEY_SMTP_USERNAME", "", "SMTP user name.", &P::smtp_username},
     {"PARLEY_SMTP_PASSWORD", "", "SMTP password (never printed).", &P::smtp_password, 0, 0, true},
     {"PARLEY_MAIL_FROM", "no-reply@parley.local", "Sender address of Parley's mails.", &P::mail_from},
+    {"PARLEY_MAX_GROUP_MEMBERS", "1000", "Members a group may have.", &P::max_group_members, 2, 100000},
 }};
 
 } // namespace parley

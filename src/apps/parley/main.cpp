@@ -7,17 +7,25 @@
 #include <iostream>
 #include <memory>
 
+#include <unistd.h>
+
+#include "adapters/inproc/inproc_event_bus.hpp"
 #include "adapters/inproc/memory_rate_limiter.hpp"
 #include "adapters/mail/file_mailer.hpp"
 #include "adapters/mail/smtp_mailer.hpp"
 #include "adapters/sqlite/database.hpp"
 #include "adapters/sqlite/sqlite_account_store.hpp"
+#include "adapters/sqlite/sqlite_chat_store.hpp"
+#include "adapters/sqlite/sqlite_message_store.hpp"
 #include "adapters/sqlite/sqlite_otp_store.hpp"
 #include "adapters/sqlite/sqlite_profile_store.hpp"
 #include "adapters/sqlite/sqlite_session_store.hpp"
 #include "apps/parley/config.hpp"
 #include "core/log.hpp"
 #include "services/auth/routes.hpp"
+#include "services/chat/routes.hpp"
+#include "services/message/routes.hpp"
+#include "services/realtime/service.hpp"
 #include "services/user/routes.hpp"
 #include "transport/http/ops_routes.hpp"
 #include "transport/http/server.hpp"
@@ -74,6 +82,8 @@ struct App {
         sessions(db),
         otps(db),
         profiles(db),
+        chat_store(db),
+        message_store(db),
         limiter(clock),
         mailer(make_mailer(c, clock)),
         signer(load_or_create_signing_key(c.jwt_key_file.empty()
@@ -87,9 +97,15 @@ struct App {
                         static_cast<int>(c.otp_max_attempts), std::chrono::seconds(c.otp_resend_cooldown_s),
                         static_cast<int>(c.rate_ip_per_min), static_cast<int>(c.rate_account_per_min)},
              AuthPorts{accounts, sessions, otps, directory, *mailer, limiter, clock, ids}, signer, hasher),
-        users(profiles, auth, clock) {
+        users(profiles, auth, clock),
+        membership(chat_store),
+        messages(message_store, membership, bus, clock, ids),
+        chats(ChatConfig{c.max_group_members}, chat_store, directory, messages, clock, ids),
+        realtime(RealtimeConfig{}, signer, messages, membership, bus, clock) {
     mount_auth_routes(router, auth, signer);
     mount_user_routes(router, users, signer);
+    mount_chat_routes(router, chats, signer);
+    mount_message_routes(router, messages, signer);
   }
 
   SystemClock clock;
@@ -99,13 +115,20 @@ struct App {
   SqliteSessionStore sessions;
   SqliteOtpStore otps;
   SqliteProfileStore profiles;
+  SqliteChatStore chat_store;
+  SqliteMessageStore message_store;
   MemoryRateLimiter limiter;
+  InprocEventBus bus;
   std::unique_ptr<Mailer> mailer;
   JwtSigner signer;
   PasswordHasher hasher;
   ProfileDirectory directory;
   AuthService auth;
   UserService users;
+  ChatDirectory membership;
+  MessageService messages;
+  ChatService chats;
+  RealtimeService realtime;
   http::Router router;
   http::HttpMetrics metrics;
 };
@@ -116,6 +139,21 @@ void print_help() {
                "Settings come from PARLEY_* environment variables, or NAME=value lines in the file given\n"
                "by --config or PARLEY_CONFIG (the environment wins):\n\n"
             << config_help<ParleyConfig>(kParleyOptions);
+}
+
+// Mounts everything on a throwaway data dir of its own and prints "METHOD /pattern" lines.
+int print_routes(ParleyConfig config) {
+  const auto dir = std::filesystem::temp_directory_path() / ("parley-routes-" + std::to_string(::getpid()));
+  config.data_dir = dir.string();
+  config.jwt_key_file.clear();
+  {
+    App app(config);
+    http::HttpMetrics metrics;
+    http::mount_ops_routes(app.router, metrics, [] { return false; });
+    for (const auto& r : app.router.routes()) std::cout << r.method << " " << r.pattern << "\n";
+  }
+  std::filesystem::remove_all(dir);
+  return 0;
 }
 
 int run(int argc, char** argv) {
@@ -144,16 +182,12 @@ int run(int argc, char** argv) {
     return 2;
   }
   Logger::set_level(Logger::parse_level(config.log_level));
-  if (list_routes) config.data_dir = (std::filesystem::temp_directory_path() / "parley-routes").string();
+  if (list_routes) return print_routes(config);
 
   App app(config);
   std::unique_ptr<http::Server> server;
   http::mount_ops_routes(app.router, app.metrics, [&server] { return server && server->ready(); });
-  if (list_routes) {
-    for (const auto& r : app.router.routes()) std::cout << r.method << " " << r.pattern << "\n";
-    return 0;
-  }
-  server = std::make_unique<http::Server>(server_config(config), app.router, app.metrics);
+  server = std::make_unique<http::Server>(server_config(config), app.router, app.metrics, app.realtime.upgrade());
   kLog.info("starting", {{"data_dir", config.data_dir}, {"mail", config.smtp_url.empty() ? "files" : "smtp"}});
   server->run();
   return 0;

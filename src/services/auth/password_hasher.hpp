@@ -8,6 +8,8 @@
 // Every hash is a self-describing PHC string ("$argon2id$v=19$m=...,t=...,p=1$salt$hash")
 // with a fresh random salt, so changing the parameters later does not break old hashes.
 
+#include <sodium.h>
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -19,8 +21,10 @@ namespace parley {
 
 class PasswordHasher {
  public:
-  // Throws std::invalid_argument if the parameters are outside libsodium's bounds (a config error).
-  PasswordHasher(unsigned long long opslimit, std::size_t memlimit_bytes);
+  // Defaults to libsodium's INTERACTIVE preset. Throws std::invalid_argument if the parameters
+  // are outside libsodium's bounds (a config error).
+  explicit PasswordHasher(unsigned long long opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          std::size_t memlimit_bytes = crypto_pwhash_MEMLIMIT_INTERACTIVE);
   ~PasswordHasher();
   PasswordHasher(PasswordHasher&&) noexcept;
   PasswordHasher& operator=(PasswordHasher&&) noexcept;

@@ -62,6 +62,14 @@ TEST(PasswordHasher, BurnTimeIsHarmlessAndRepeatable) {
   hasher.burn_time("anything else");
 }
 
+TEST(PasswordHasher, DefaultsToTheInteractivePreset) {
+  const PasswordHasher hasher;
+  const auto hash = hasher.hash("pw");
+  ASSERT_TRUE(hash);
+  EXPECT_NE(hash->find("$m=65536,t=2,p=1$"), std::string::npos) << *hash; // 64 MiB, 2 passes
+  EXPECT_TRUE(hasher.verify(*hash, "pw"));
+}
+
 TEST(PasswordHasher, RejectsOutOfRangeParameters) {
   EXPECT_THROW(PasswordHasher(0, crypto_pwhash_MEMLIMIT_MIN), std::invalid_argument);
   EXPECT_THROW(PasswordHasher(crypto_pwhash_OPSLIMIT_MIN, 1024), std::invalid_argument);

@@ -76,3 +76,13 @@ Result<void> ProfileDirectory::create_profile(const NewProfile& p) {
 Result<void> ProfileDirectory::remove_profile(std::string_view id) { return profiles_.remove(id); }
 
 } // namespace parley
+
+namespace parley {
+
+Result<bool> ProfileDirectory::exists(std::string_view id) {
+  auto found = profiles_.find_by_id(id);
+  if (!found) return fail(found.error());
+  return found->has_value();
+}
+
+} // namespace parley

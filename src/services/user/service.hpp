@@ -30,6 +30,7 @@ class ProfileDirectory final : public UserDirectory {
   ProfileDirectory(ProfileStore& profiles, const Clock& clock) : profiles_(profiles), clock_(clock) {}
   Result<void> create_profile(const NewProfile& profile) override;
   Result<void> remove_profile(std::string_view id) override;
+  Result<bool> exists(std::string_view id) override;
 
  private:
   ProfileStore& profiles_;

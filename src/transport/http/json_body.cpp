@@ -49,6 +49,47 @@ std::optional<bool> BodyReader::optional_bool(std::string_view name) {
   return v->as_bool();
 }
 
+std::optional<std::int64_t> BodyReader::optional_int(std::string_view name, std::int64_t min, std::int64_t max) {
+  const auto* v = object_.if_contains(name);
+  if (!v) return std::nullopt;
+  const auto n = v->is_int64() ? std::optional<std::int64_t>(v->as_int64())
+                 : v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)
+                     ? std::optional<std::int64_t>(static_cast<std::int64_t>(v->as_uint64()))
+                     : std::nullopt;
+  if (!n || *n < min || *n > max) {
+    record("field '" + std::string(name) + "' must be an integer from " + std::to_string(min) + " to " +
+           std::to_string(max));
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::int64_t BodyReader::required_int(std::string_view name, std::int64_t min, std::int64_t max) {
+  if (!object_.contains(name)) {
+    record("field '" + std::string(name) + "' is required");
+    return 0;
+  }
+  return optional_int(name, min, max).value_or(0);
+}
+
+std::vector<std::string> BodyReader::string_array(std::string_view name, std::size_t max_items) {
+  std::vector<std::string> out;
+  const auto* v = object_.if_contains(name);
+  if (!v) return out;
+  if (!v->is_array() || v->as_array().size() > max_items) {
+    record("field '" + std::string(name) + "' must be an array of at most " + std::to_string(max_items) + " strings");
+    return out;
+  }
+  for (const auto& item : v->as_array()) {
+    if (!item.is_string()) {
+      record("field '" + std::string(name) + "' must contain only strings");
+      return {};
+    }
+    out.emplace_back(item.as_string());
+  }
+  return out;
+}
+
 Result<void> BodyReader::finish() const {
   if (error_) return fail(*error_);
   return {};

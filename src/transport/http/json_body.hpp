@@ -7,10 +7,12 @@
 //   if (auto ok = body->finish(); !ok) return error_response(ok.error());
 // The first problem wins: invalid_json, unknown_field or invalid_field (400).
 
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -30,6 +32,12 @@ class BodyReader {
   std::optional<std::string> optional(std::string_view name);
   // An optional boolean field.
   std::optional<bool> optional_bool(std::string_view name);
+  // An optional integer field within [min, max].
+  std::optional<std::int64_t> optional_int(std::string_view name, std::int64_t min, std::int64_t max);
+  // A required integer field within [min, max].
+  std::int64_t required_int(std::string_view name, std::int64_t min, std::int64_t max);
+  // An optional array of at most `max_items` strings.
+  std::vector<std::string> string_array(std::string_view name, std::size_t max_items);
   // The first problem recorded by the field reads, if any.
   Result<void> finish() const;
 

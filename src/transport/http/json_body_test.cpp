@@ -45,6 +45,27 @@ TEST(BodyReader, NullIsAWrongTypeNotAnAbsentField) {
   EXPECT_EQ(body->finish().error().code, "invalid_field");
 }
 
+TEST(BodyReader, IntegersAndStringArraysAreTypeAndRangeChecked) {
+  auto body = BodyReader::parse(R"({"seq":5,"ids":["a","b"]})", {"seq", "ids", "big"});
+  ASSERT_TRUE(body);
+  EXPECT_EQ(body->required_int("seq", 0, 10), 5);
+  EXPECT_EQ(body->string_array("ids", 5), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(body->finish());
+  for (const char* text : {R"({"seq":11})", R"({"seq":-1})", R"({"seq":"5"})", R"({"seq":1.5})", R"({})",
+                           R"({"seq":18446744073709551615})"}) {
+    auto b = BodyReader::parse(text, {"seq"});
+    ASSERT_TRUE(b);
+    b->required_int("seq", 0, 10);
+    EXPECT_EQ(b->finish().error().code, "invalid_field") << text;
+  }
+  for (const char* text : {R"({"ids":"a"})", R"({"ids":[1]})", R"({"ids":["a","b","c"]})"}) {
+    auto b = BodyReader::parse(text, {"ids"});
+    ASSERT_TRUE(b);
+    b->string_array("ids", 2);
+    EXPECT_EQ(b->finish().error().code, "invalid_field") << text;
+  }
+}
+
 TEST(BodyReader, DeepNestingIsRefused) {
   const std::string deep = "{\"a\":" + std::string(100, '[') + std::string(100, ']') + "}";
   const auto body = BodyReader::parse(deep, {"a"});

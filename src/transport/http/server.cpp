@@ -1,5 +1,6 @@
 #include "transport/http/server.hpp"
 
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -21,6 +22,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "core/log.hpp"
 #include "transport/http/pipeline.hpp"
@@ -34,6 +36,7 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 const Logger kLog{"http"};
+constexpr std::size_t kMaxLingerBytes = 1 << 20;
 
 int default_threads(int configured, int per_core) {
   if (configured > 0) return configured;
@@ -46,8 +49,9 @@ class HttpSession;
 
 class Server::Core {
  public:
-  Core(ServerConfig config, const Router& router, HttpMetrics& metrics)
+  Core(ServerConfig config, const Router& router, HttpMetrics& metrics, std::optional<Upgrade> upgrade)
       : config_(std::move(config)),
+        upgrade_(std::move(upgrade)),
         metrics_(metrics),
         pipeline_(router, metrics, config_.cors_origins),
         pool_(static_cast<std::size_t>(default_threads(config_.handler_threads, 4))),
@@ -67,6 +71,7 @@ class Server::Core {
   void remove(std::uint64_t id);
 
   ServerConfig config_;
+  std::optional<Upgrade> upgrade_;
   HttpMetrics& metrics_;
   Pipeline pipeline_;
   asio::thread_pool pool_;
@@ -110,6 +115,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  private:
   asio::awaitable<bool> wait_for_request();
   asio::awaitable<bool> write(Response res, unsigned version, bool keep_alive);
+  asio::awaitable<void> linger();
   Response refusal(const error_code& ec) const;
 
   beast::tcp_stream stream_;
@@ -132,6 +138,18 @@ asio::awaitable<bool> HttpSession::wait_for_request() {
   if (ec) co_return false;
   buffer_.commit(n);
   co_return true;
+}
+
+// After refusing a request whose body is still arriving: stop sending, then read and drop
+// what the client still sends (bounded), so that closing does not reset the connection
+// before the client has read the refusal.
+asio::awaitable<void> HttpSession::linger() {
+  error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.expires_after(std::chrono::seconds(2));
+  std::array<char, 4096> sink;
+  for (std::size_t drained = 0; !ec && drained < kMaxLingerBytes;)
+    drained += co_await stream_.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
 }
 
 Response HttpSession::refusal(const error_code& ec) const {
@@ -158,9 +176,17 @@ asio::awaitable<void> HttpSession::run() {
     if (ec == beast::http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset || ec == asio::error::eof)
       break;
-    if (ec) { // malformed or over a limit: answer, then close (the stream is out of sync)
-      co_await write(refusal(ec), 11, false);
+    if (ec) {                     // malformed or over a limit: answer, then close (the stream is out of sync)
+      Response res = refusal(ec); // named: GCC 12 may destroy temporaries of a co_await twice
+      co_await write(std::move(res), 11, false);
+      co_await linger();
       break;
+    }
+    if (core_.upgrade_ && beast::websocket::is_upgrade(parser.get()) &&
+        parser.get().target().substr(0, parser.get().target().find('?')) == core_.upgrade_->path) {
+      // The WebSocket layer owns the connection from here on.
+      core_.upgrade_->accept(std::move(stream_), parser.release(), core_.pool_.get_executor());
+      co_return;
     }
     Request req{parser.release(), {}, remote_ip_, {}};
     const unsigned version = req.message.version();
@@ -234,6 +260,7 @@ asio::awaitable<void> Server::Core::drain() {
   error_code ec;
   acceptor_.close(ec);
   signals_.cancel(ec);
+  if (upgrade_ && upgrade_->shutdown) upgrade_->shutdown();
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
   asio::steady_timer tick(ioc_);
   for (;;) {
@@ -273,8 +300,8 @@ void Server::Core::run() {
   kLog.info("stopped");
 }
 
-Server::Server(ServerConfig config, const Router& router, HttpMetrics& metrics)
-    : core_(std::make_unique<Core>(std::move(config), router, metrics)) {}
+Server::Server(ServerConfig config, const Router& router, HttpMetrics& metrics, std::optional<Upgrade> upgrade)
+    : core_(std::make_unique<Core>(std::move(config), router, metrics, std::move(upgrade))) {}
 Server::~Server() = default;
 std::uint16_t Server::port() const { return core_->acceptor_.local_endpoint().port(); }
 void Server::run() { core_->run(); }

@@ -10,8 +10,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <functional>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include "transport/http/metrics.hpp"
 #include "transport/http/router.hpp"
@@ -32,10 +38,19 @@ struct ServerConfig {
   std::vector<std::string> cors_origins;
 };
 
+// Takes over a connection whose request asked for a WebSocket upgrade on a path the
+// handler claimed. `blocking` runs work that may block (stores), off the I/O threads.
+struct Upgrade {
+  std::string path; // e.g. "/ws"
+  std::function<void(boost::beast::tcp_stream stream, BeastRequest request, boost::asio::any_io_executor blocking)>
+      accept;
+  std::function<void()> shutdown; // close every upgraded connection (server stopping)
+};
+
 class Server {
  public:
   // Binds the listening socket (throws std::system_error when it cannot).
-  Server(ServerConfig config, const Router& router, HttpMetrics& metrics);
+  Server(ServerConfig config, const Router& router, HttpMetrics& metrics, std::optional<Upgrade> upgrade = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

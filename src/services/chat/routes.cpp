@@ -1,0 +1,182 @@
+#include "services/chat/routes.hpp"
+
+#include <charconv>
+
+#include <boost/json.hpp>
+
+#include "core/base64url.hpp"
+#include "core/time_format.hpp"
+#include "services/message/message_json.hpp"
+#include "transport/http/authenticate.hpp"
+#include "transport/http/json_body.hpp"
+#include "transport/http/response.hpp"
+
+namespace parley {
+namespace {
+
+using http::BodyReader;
+using http::error_response;
+using http::json_response;
+using http::Request;
+using http::Response;
+
+constexpr std::size_t kMaxInitialMembers = 1000;
+
+boost::json::object chat_json(const Chat& c) {
+  return {{"id", c.id},
+          {"kind", domain::to_string(c.kind)},
+          {"name", c.name},
+          {"avatar_url", c.avatar_url},
+          {"created_by", c.created_by},
+          {"created_at", format_rfc3339(c.created_at_ms)},
+          {"updated_at", format_rfc3339(c.updated_at_ms)},
+          {"last_activity_at", format_rfc3339(c.last_activity_ms)}};
+}
+
+boost::json::object view_json(const ChatView& v) {
+  auto obj = chat_json(v.chat);
+  boost::json::array members;
+  for (const auto& m : v.members)
+    members.push_back(
+        {{"user_id", m.user_id}, {"role", domain::to_string(m.role)}, {"joined_at", format_rfc3339(m.joined_at_ms)}});
+  obj["members"] = std::move(members);
+  return obj;
+}
+
+Response view_response(const ChatView& v) { return json_response(200, view_json(v)); }
+
+std::string encode_cursor(const ChatListCursor& c) {
+  return base64url_encode(std::to_string(c.last_activity_ms) + ":" + c.chat_id);
+}
+
+Result<std::optional<ChatListCursor>> decode_cursor(const std::optional<std::string>& text) {
+  if (!text || text->empty()) return std::optional<ChatListCursor>{};
+  const auto raw = base64url_decode(*text);
+  const auto colon = raw ? raw->find(':') : std::string::npos;
+  ChatListCursor c;
+  if (colon != std::string::npos) {
+    const auto [ptr, ec] = std::from_chars(raw->data(), raw->data() + colon, c.last_activity_ms);
+    if (ec == std::errc() && ptr == raw->data() + colon && colon + 1 < raw->size()) {
+      c.chat_id = raw->substr(colon + 1);
+      return std::optional<ChatListCursor>{std::move(c)};
+    }
+  }
+  return fail(Error::invalid("invalid_cursor", "the cursor is not valid"));
+}
+
+} // namespace
+
+void mount_chat_routes(http::Router& router, ChatService& chats, const AccessTokenVerifier& verifier) {
+  router.add("POST", "/api/v1/chats/direct", [&](Request& req) {
+    const auto who = http::authenticate(req, verifier);
+    if (!who) return error_response(who.error());
+    auto body = BodyReader::parse(req.body(), {"user_id"});
+    if (!body) return error_response(body.error());
+    const auto other = body->required("user_id");
+    if (auto ok = body->finish(); !ok) return error_response(ok.error());
+    return http::respond(chats.open_direct(who->user_id, other), [](const std::pair<ChatView, bool>& r) {
+      return json_response(r.second ? 201 : 200, view_json(r.first));
+    });
+  });
+
+  router.add("POST", "/api/v1/chats/groups", [&](Request& req) {
+    const auto who = http::authenticate(req, verifier);
+    if (!who) return error_response(who.error());
+    auto body = BodyReader::parse(req.body(), {"name", "avatar_url", "member_ids"});
+    if (!body) return error_response(body.error());
+    GroupInput in{body->required("name"), body->optional("avatar_url").value_or(""),
+                  body->string_array("member_ids", kMaxInitialMembers)};
+    if (auto ok = body->finish(); !ok) return error_response(ok.error());
+    return http::respond(chats.create_group(who->user_id, in),
+                         [](const ChatView& v) { return json_response(201, view_json(v)); });
+  });
+
+  router.add("GET", "/api/v1/chats", [&](Request& req) {
+    const auto who = http::authenticate(req, verifier);
+    if (!who) return error_response(who.error());
+    const auto cursor = decode_cursor(req.query("cursor"));
+    if (!cursor) return error_response(cursor.error());
+    int limit = 20;
+    if (const auto text = req.query("limit")) {
+      const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
+      if (ec != std::errc() || ptr != text->data() + text->size())
+        return error_response(Error::invalid("invalid_query", "limit must be a number"));
+    }
+    return http::respond(chats.list(who->user_id, *cursor, limit), [](const ChatPage& page) {
+      boost::json::array items;
+      for (const auto& item : page.items) {
+        auto obj = chat_json(item.chat);
+        obj["last_message"] =
+            item.digest.last_message ? boost::json::value(message_json(*item.digest.last_message)) : nullptr;
+        obj["last_seq"] = item.digest.last_seq;
+        obj["read_seq"] = item.digest.read_seq;
+        obj["unread_count"] = item.digest.unread_count;
+        boost::json::array ids;
+        for (const auto& id : item.member_ids) ids.emplace_back(id);
+        obj["member_ids"] = std::move(ids);
+        items.push_back(std::move(obj));
+      }
+      return json_response(200, {{"items", items},
+                                 {"next_cursor", page.next ? boost::json::value(encode_cursor(*page.next)) : nullptr}});
+    });
+  });
+
+  router.add("GET", "/api/v1/chats/{chat_id}", [&](Request& req) {
+    const auto who = http::authenticate(req, verifier);
+    if (!who) return error_response(who.error());
+    return http::respond(chats.get(who->user_id, req.path_param("chat_id")), view_response);
+  });
+
+  router.add("PATCH", "/api/v1/chats/{chat_id}", [&](Request& req) {
+    const auto who = http::authenticate(req, verifier);
+    if (!who) return error_response(who.error());
+    auto body = BodyReader::parse(req.body(), {"name", "avatar_url"});
+    if (!body) return error_response(body.error());
+    const auto name = body->optional("name");
+    const auto avatar = body->optional("avatar_url");
+    if (auto ok = body->finish(); !ok) return error_response(ok.error());
+    return http::respond(chats.update_group(who->user_id, req.path_param("chat_id"), name, avatar), view_response);
+  });
+
+  router.add("POST", "/api/v1/chats/{chat_id}/members", [&](Request& req) {
+    const auto who = http::authenticate(req, verifier);
+    if (!who) return error_response(who.error());
+    auto body = BodyReader::parse(req.body(), {"user_id"});
+    if (!body) return error_response(body.error());
+    const auto user = body->required("user_id");
+    if (auto ok = body->finish(); !ok) return error_response(ok.error());
+    return http::respond(chats.add_member(who->user_id, req.path_param("chat_id"), user), view_response);
+  });
+
+  router.add("DELETE", "/api/v1/chats/{chat_id}/members/{user_id}", [&](Request& req) {
+    const auto who = http::authenticate(req, verifier);
+    if (!who) return error_response(who.error());
+    return http::respond(chats.remove_member(who->user_id, req.path_param("chat_id"), req.path_param("user_id")),
+                         http::no_content);
+  });
+
+  router.add("PATCH", "/api/v1/chats/{chat_id}/members/{user_id}", [&](Request& req) {
+    const auto who = http::authenticate(req, verifier);
+    if (!who) return error_response(who.error());
+    auto body = BodyReader::parse(req.body(), {"role"});
+    if (!body) return error_response(body.error());
+    const auto role_text = body->required("role");
+    if (auto ok = body->finish(); !ok) return error_response(ok.error());
+    const auto role = domain::parse_role(role_text);
+    if (!role) return error_response(Error::invalid("invalid_field", "role must be member, admin or owner"));
+    return http::respond(chats.set_role(who->user_id, req.path_param("chat_id"), req.path_param("user_id"), *role),
+                         view_response);
+  });
+
+  router.add("POST", "/api/v1/chats/{chat_id}/owner", [&](Request& req) {
+    const auto who = http::authenticate(req, verifier);
+    if (!who) return error_response(who.error());
+    auto body = BodyReader::parse(req.body(), {"user_id"});
+    if (!body) return error_response(body.error());
+    const auto to = body->required("user_id");
+    if (auto ok = body->finish(); !ok) return error_response(ok.error());
+    return http::respond(chats.transfer_ownership(who->user_id, req.path_param("chat_id"), to), view_response);
+  });
+}
+
+} // namespace parley

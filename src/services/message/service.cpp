@@ -1,0 +1,204 @@
+#include "services/message/service.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include <boost/json/serialize.hpp>
+
+#include "core/log.hpp"
+#include "domain/validation.hpp"
+#include "services/message/message_json.hpp"
+
+namespace parley {
+namespace {
+
+const Logger kLog{"message"};
+
+std::string json(const boost::json::object& obj) { return boost::json::serialize(obj); }
+
+Error chat_not_found() { return Error::not_found("chat_not_found", "no such chat"); }
+Error message_not_found() { return Error::not_found("message_not_found", "no such message"); }
+
+} // namespace
+
+MessageService::MessageService(MessageStore& messages, Membership& membership, EventBus& events, const Clock& clock,
+                               IdGen& ids)
+    : messages_(messages), membership_(membership), events_(events), clock_(clock), ids_(ids) {}
+
+void MessageService::publish(std::string type, std::string_view chat_id, std::string payload,
+                             std::string_view exclude) {
+  auto members = membership_.member_ids(chat_id);
+  if (!members) {
+    // Live delivery is best effort: clients catch up from the store.
+    kLog.warn("no live event: members unknown", {{"chat", chat_id}, {"error", members.error().message}});
+    return;
+  }
+  events_.publish(
+      {std::move(type), std::string(chat_id), std::move(payload), std::move(*members), std::string(exclude)});
+}
+
+Result<domain::Role> MessageService::require_member(std::string_view me, std::string_view chat_id) {
+  auto role = membership_.role_of(chat_id, me);
+  if (!role) return fail(role.error());
+  if (!*role) return fail(chat_not_found());
+  return **role;
+}
+
+Result<Message> MessageService::live_message(std::string_view chat_id, std::string_view message_id) {
+  auto found = messages_.find(chat_id, message_id);
+  if (!found) return fail(found.error());
+  if (!*found || (*found)->deleted) return fail(message_not_found());
+  return std::move(**found);
+}
+
+Result<Appended> MessageService::send(std::string_view me, const SendInput& in) {
+  if (auto ok = domain::check_client_id(in.client_id); !ok) return fail(ok.error());
+  if (auto ok = domain::check_body(in.body); !ok) return fail(ok.error());
+  if (in.mentions.size() > domain::kMaxMentions)
+    return fail(Error::unprocessable("invalid_mentions", "too many mentions"));
+  if (auto ok = require_member(me, in.chat_id); !ok) return fail(ok.error());
+  if (!in.reply_to.empty()) {
+    if (auto ok = live_message(in.chat_id, in.reply_to); !ok)
+      return fail(Error::unprocessable("invalid_reply_to", "reply_to must be a message of this chat"));
+  }
+  std::vector<std::string> mentions = in.mentions;
+  std::sort(mentions.begin(), mentions.end());
+  mentions.erase(std::unique(mentions.begin(), mentions.end()), mentions.end());
+  for (const auto& user : mentions) {
+    auto role = membership_.role_of(in.chat_id, user);
+    if (!role) return fail(role.error());
+    if (!*role) return fail(Error::unprocessable("invalid_mentions", "mentions must be members of the chat"));
+  }
+  Message m;
+  m.id = ids_.next();
+  m.chat_id = in.chat_id;
+  m.sender_id = std::string(me);
+  m.client_id = in.client_id;
+  m.body = in.body;
+  m.attachments_json = "[]";
+  m.reply_to = in.reply_to;
+  m.mentions = std::move(mentions);
+  m.created_at_ms = clock_.now_ms();
+  auto appended = messages_.append(m);
+  if (!appended) return appended;
+  if (appended->created) {
+    (void)membership_.touch(in.chat_id, appended->message.created_at_ms);
+    // The sender has read what they sent.
+    (void)messages_.advance(in.chat_id, me, appended->message.seq, appended->message.seq);
+    publish("message.new", in.chat_id, json(message_json(appended->message)));
+  }
+  return appended;
+}
+
+Result<Message> MessageService::edit(std::string_view me, std::string_view chat_id, std::string_view message_id,
+                                     std::string_view body) {
+  if (auto ok = domain::check_body(body); !ok) return fail(ok.error());
+  if (auto ok = require_member(me, chat_id); !ok) return fail(ok.error());
+  auto message = live_message(chat_id, message_id);
+  if (!message) return message;
+  if (message->sender_id != me) return fail(Error::forbidden("not_author", "only the author edits a message"));
+  auto edited = messages_.edit(chat_id, message_id, body, clock_.now_ms());
+  if (edited) publish("message.edited", chat_id, json(message_json(*edited)));
+  return edited;
+}
+
+Result<Message> MessageService::remove(std::string_view me, std::string_view chat_id, std::string_view message_id) {
+  auto role = require_member(me, chat_id);
+  if (!role) return fail(role.error());
+  auto message = messages_.find(chat_id, message_id);
+  if (!message) return fail(message.error());
+  if (!*message) return fail(message_not_found());
+  const bool author = (*message)->sender_id == me;
+  // In a 1:1 chat both are plain members, so only the author deletes.
+  if (!author && *role < domain::Role::admin)
+    return fail(Error::forbidden("not_author", "only the author or a group admin deletes a message"));
+  const bool was_live = !(*message)->deleted;
+  auto removed = messages_.remove(chat_id, message_id, clock_.now_ms());
+  if (removed && was_live) publish("message.deleted", chat_id, json(message_json(*removed)));
+  return removed;
+}
+
+Result<std::vector<Message>> MessageService::history(std::string_view me, std::string_view chat_id,
+                                                     const HistoryQuery& q) {
+  if (q.limit < 1 || q.limit > kMaxPage || q.before < 0 || q.after < 0)
+    return fail(Error::invalid("invalid_query", "limit is 1-100; before and after are sequence numbers"));
+  if (auto ok = require_member(me, chat_id); !ok) return fail(ok.error());
+  return messages_.page(chat_id, q.before, q.after, q.limit);
+}
+
+Result<Cursor> MessageService::advance(std::string_view me, std::string_view chat_id, std::int64_t read,
+                                       std::int64_t delivered) {
+  if (read < 0 || delivered < 0) return fail(Error::invalid("invalid_seq", "seq must not be negative"));
+  if (auto ok = require_member(me, chat_id); !ok) return fail(ok.error());
+  auto last = messages_.last_seq(chat_id);
+  if (!last) return fail(last.error());
+  if (read > *last || delivered > *last)
+    return fail(Error::unprocessable("invalid_seq", "seq is beyond the chat's last message"));
+  auto cursor = messages_.advance(chat_id, me, read, delivered);
+  if (cursor)
+    publish("receipt", chat_id,
+            json({{"chat_id", chat_id},
+                  {"user_id", me},
+                  {"read_seq", cursor->read_seq},
+                  {"delivered_seq", cursor->delivered_seq}}),
+            me);
+  return cursor;
+}
+
+Result<Cursor> MessageService::mark_read(std::string_view me, std::string_view chat_id, std::int64_t seq) {
+  return advance(me, chat_id, seq, seq); // what was read was delivered
+}
+
+Result<Cursor> MessageService::mark_delivered(std::string_view me, std::string_view chat_id, std::int64_t seq) {
+  return advance(me, chat_id, 0, seq);
+}
+
+Result<void> MessageService::react(std::string_view me, std::string_view chat_id, std::string_view message_id,
+                                   std::string_view emoji) {
+  if (emoji.empty() || emoji.size() > kMaxEmojiBytes || !domain::is_valid_utf8(emoji) ||
+      std::any_of(emoji.begin(), emoji.end(), [](char c) { return c == ' ' || (c >= 0 && c < 0x20); }))
+    return fail(Error::unprocessable("invalid_emoji", "a reaction is one emoji"));
+  if (auto ok = require_member(me, chat_id); !ok) return fail(ok.error());
+  if (auto ok = live_message(chat_id, message_id); !ok) return fail(ok.error());
+  auto ok = messages_.set_reaction({std::string(message_id), std::string(me), std::string(emoji)});
+  if (ok)
+    publish("reaction", chat_id,
+            json({{"chat_id", chat_id}, {"message_id", message_id}, {"user_id", me}, {"emoji", emoji}}));
+  return ok;
+}
+
+Result<void> MessageService::unreact(std::string_view me, std::string_view chat_id, std::string_view message_id) {
+  if (auto ok = require_member(me, chat_id); !ok) return fail(ok.error());
+  if (auto ok = live_message(chat_id, message_id); !ok) return fail(ok.error());
+  auto ok = messages_.remove_reaction(message_id, me);
+  if (ok)
+    publish("reaction", chat_id,
+            json({{"chat_id", chat_id}, {"message_id", message_id}, {"user_id", me}, {"emoji", nullptr}}));
+  return ok;
+}
+
+Result<std::vector<Reaction>> MessageService::reactions(const std::vector<Message>& messages) {
+  std::vector<std::string> ids;
+  ids.reserve(messages.size());
+  for (const auto& m : messages) ids.push_back(m.id);
+  return messages_.reactions(ids);
+}
+
+Result<ChatDigest> MessageService::digest(std::string_view chat_id, std::string_view user_id) {
+  ChatDigest d;
+  auto last = messages_.page(chat_id, std::numeric_limits<std::int64_t>::max(), 0, 1);
+  if (!last) return fail(last.error());
+  if (!last->empty()) {
+    d.last_message = std::move(last->back());
+    d.last_seq = d.last_message->seq;
+  }
+  auto cursor = messages_.cursor(chat_id, user_id);
+  if (!cursor) return fail(cursor.error());
+  d.read_seq = cursor->read_seq;
+  auto unread = messages_.count_unread(chat_id, user_id, cursor->read_seq);
+  if (!unread) return fail(unread.error());
+  d.unread_count = *unread;
+  return d;
+}
+
+} // namespace parley

@@ -1,0 +1,72 @@
+#pragma once
+// The message service: send (idempotent per client_id, per-chat seq), edit, delete,
+// history, read/delivered cursors, reactions. Members only: anyone else gets
+// "chat_not_found".
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "ports/event_bus.hpp"
+#include "ports/membership.hpp"
+#include "ports/message_digest.hpp"
+#include "ports/message_store.hpp"
+
+namespace parley {
+
+struct SendInput {
+  std::string chat_id;
+  std::string client_id;
+  std::string body;
+  std::string reply_to;              // a message id of the same chat, or ""
+  std::vector<std::string> mentions; // user ids, each a member of the chat
+};
+
+struct HistoryQuery {
+  std::int64_t before = 0; // 0: unbounded
+  std::int64_t after = 0;
+  int limit = 50;
+};
+
+class MessageService final : public MessageDigest {
+ public:
+  static constexpr int kMaxPage = 100;
+  static constexpr std::size_t kMaxEmojiBytes = 32;
+
+  // Every change is published on `events` to the chat's members.
+  MessageService(MessageStore& messages, Membership& membership, EventBus& events, const Clock& clock, IdGen& ids);
+
+  Result<Appended> send(std::string_view me, const SendInput& input);
+  // Author only.
+  Result<Message> edit(std::string_view me, std::string_view chat_id, std::string_view message_id,
+                       std::string_view body);
+  // The author, or an admin/owner of a group.
+  Result<Message> remove(std::string_view me, std::string_view chat_id, std::string_view message_id);
+  Result<std::vector<Message>> history(std::string_view me, std::string_view chat_id, const HistoryQuery& query);
+  // Moves my read (and with it delivered) cursor forward, up to the chat's last seq.
+  Result<Cursor> mark_read(std::string_view me, std::string_view chat_id, std::int64_t seq);
+  Result<Cursor> mark_delivered(std::string_view me, std::string_view chat_id, std::int64_t seq);
+  Result<void> react(std::string_view me, std::string_view chat_id, std::string_view message_id,
+                     std::string_view emoji);
+  Result<void> unreact(std::string_view me, std::string_view chat_id, std::string_view message_id);
+  Result<std::vector<Reaction>> reactions(const std::vector<Message>& messages);
+
+  Result<ChatDigest> digest(std::string_view chat_id, std::string_view user_id) override;
+
+ private:
+  Result<domain::Role> require_member(std::string_view me, std::string_view chat_id);
+  Result<Message> live_message(std::string_view chat_id, std::string_view message_id);
+  Result<Cursor> advance(std::string_view me, std::string_view chat_id, std::int64_t read, std::int64_t delivered);
+  void publish(std::string type, std::string_view chat_id, std::string payload, std::string_view exclude = {});
+
+  MessageStore& messages_;
+  Membership& membership_;
+  EventBus& events_;
+  const Clock& clock_;
+  IdGen& ids_;
+};
+
+} // namespace parley

@@ -1,0 +1,362 @@
+#include "services/realtime/service.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json.hpp>
+
+#include "core/log.hpp"
+#include "services/message/message_json.hpp"
+#include "transport/http/response.hpp"
+
+namespace parley {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace json = boost::json;
+
+const Logger kLog{"ws"};
+
+ws::Frame frame_of(const json::object& obj) { return std::make_shared<const std::string>(json::serialize(obj)); }
+
+std::optional<std::string> string_field(const json::object& obj, std::string_view key) {
+  const auto* v = obj.if_contains(key);
+  if (!v || !v->is_string()) return std::nullopt;
+  return std::string(v->as_string());
+}
+
+std::optional<std::int64_t> int_field(const json::object& obj, std::string_view key) {
+  const auto* v = obj.if_contains(key);
+  if (!v || !v->is_int64() || v->as_int64() < 0) return std::nullopt;
+  return v->as_int64();
+}
+
+json::value id_of(const json::object& frame) {
+  const auto* v = frame.if_contains("id");
+  return v && (v->is_string() || v->is_int64()) ? *v : json::value(nullptr);
+}
+
+json::object error_frame(const json::value& id, const Error& e) {
+  return {{"type", "error"}, {"id", id}, {"code", e.code}, {"message", e.message}};
+}
+
+} // namespace
+
+struct RealtimeService::Peer {
+  Peer(std::shared_ptr<ws::Connection> c, Principal p, const asio::any_io_executor& pool, double burst,
+       std::int64_t now)
+      : conn(std::move(c)),
+        who(std::move(p)),
+        blocking(asio::make_strand(pool)),
+        tokens(burst),
+        refilled_ms(now),
+        expires_at_s(who.expires_at_s) {}
+
+  std::shared_ptr<ws::Connection> conn;
+  Principal who;
+  asio::strand<asio::any_io_executor> blocking; // this connection's calls run in order
+  double tokens = 0;
+  std::int64_t refilled_ms = 0;
+  std::unordered_map<std::string, std::int64_t> typing_sent_ms;
+  std::int64_t expires_at_s = 0;
+
+  void send(const json::object& frame) const { conn->send(frame_of(frame)); }
+};
+
+RealtimeService::RealtimeService(RealtimeConfig config, const AccessTokenVerifier& verifier, MessageService& messages,
+                                 Membership& membership, EventBus& events, const Clock& clock)
+    : config_(config), verifier_(verifier), messages_(messages), membership_(membership), clock_(clock) {
+  events.subscribe([this](const LiveEvent& e) { deliver(e); });
+}
+
+http::Upgrade RealtimeService::upgrade() {
+  return {"/ws",
+          [this](beast::tcp_stream stream, http::BeastRequest request, asio::any_io_executor blocking) {
+            accept(std::move(stream), std::move(request), std::move(blocking));
+          },
+          [this] { close_all(); }};
+}
+
+std::size_t RealtimeService::connection_count() const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& [user, peers] : by_user_) n += peers.size();
+  return n;
+}
+
+void RealtimeService::accept(beast::tcp_stream stream, http::BeastRequest request, asio::any_io_executor blocking) {
+  const auto executor = stream.get_executor();
+  // Arguments, not lambda captures: a coroutine's parameters live in its frame.
+  asio::co_spawn(executor, session(std::move(stream), std::move(request), std::move(blocking)), asio::detached);
+}
+
+asio::awaitable<void> RealtimeService::session(beast::tcp_stream stream, http::BeastRequest request,
+                                               asio::any_io_executor blocking) {
+  http::Request req{std::move(request), {}, {}, {}};
+  const std::string token = req.query("access_token").value_or(std::string(req.bearer_token()));
+  auto who = verifier_.verify(token);
+  boost::system::error_code ec;
+  if (!who) { // refused before the upgrade: a plain HTTP 401 with the error envelope
+    beast::http::response<beast::http::string_body> res{beast::http::status::unauthorized, 11};
+    res.set(beast::http::field::content_type, "application/json");
+    res.body() = http::error_response(who.error()).body;
+    res.keep_alive(false);
+    res.prepare_payload();
+    co_await beast::http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    stream.close();
+    co_return;
+  }
+  ws::Connection::Stream ws_stream(std::move(stream));
+  co_await ws_stream.async_accept(req.message, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  auto conn = std::make_shared<ws::Connection>(std::move(ws_stream), config_.limits, who->user_id, ++next_id_);
+  auto peer = std::make_shared<Peer>(conn, *who, blocking, config_.frame_burst, clock_.now_ms());
+  add(peer);
+  peer->send({{"type", "hello"},
+              {"data", {{"protocol", kProtocolVersion}, {"user_id", who->user_id}, {"connection_id", conn->id()}}}});
+  // A named handler, not a temporary in the co_await expression: GCC 12 destroys such
+  // temporaries twice. The expiry watch lives in this frame and is cancelled with the connection.
+  ws::Connection::OnText on_text = [this, peer](const auto&, std::string&& text) { on_frame(peer, std::move(text)); };
+  using namespace asio::experimental::awaitable_operators;
+  co_await (conn->run(std::move(on_text)) || expire(*peer));
+  remove(peer);
+}
+
+// Closes the connection when its access token expires, unless an `auth` frame renewed it,
+// then waits to be cancelled.
+asio::awaitable<void> RealtimeService::expire(Peer& peer) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (bool closed = false;;) {
+    auto left = std::chrono::milliseconds(peer.expires_at_s * 1000 - clock_.now_ms());
+    if (closed) {
+      left = std::chrono::hours(24);
+    } else if (left.count() <= 0) {
+      peer.conn->close(ws::kCloseTokenExpired, "access token expired");
+      closed = true;
+      continue;
+    }
+    timer.expires_after(left);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return; // cancelled: the connection ended
+  }
+}
+
+void RealtimeService::on_frame(const std::shared_ptr<Peer>& peer, std::string&& text) {
+  // Token bucket per connection: a flood gets errors, and the flooder's own frames only.
+  const auto now = clock_.now_ms();
+  peer->tokens = std::min(config_.frame_burst, peer->tokens + static_cast<double>(now - peer->refilled_ms) / 1000.0 *
+                                                                  config_.frames_per_sec);
+  peer->refilled_ms = now;
+  if (peer->tokens < 1) {
+    peer->send(error_frame(nullptr, Error::rate_limited(std::chrono::seconds(1))));
+    return;
+  }
+  peer->tokens -= 1;
+  json::parse_options options;
+  options.max_depth = 16;
+  boost::system::error_code ec;
+  auto value = json::parse(text, ec, {}, options);
+  if (ec || !value.is_object()) {
+    peer->send(error_frame(nullptr, Error::invalid("invalid_frame", "a frame is a JSON object")));
+    return;
+  }
+  const auto& frame = value.as_object();
+  const auto type = string_field(frame, "type");
+  if (!type) {
+    peer->send(error_frame(id_of(frame), Error::invalid("invalid_frame", "a frame needs a string \"type\"")));
+    return;
+  }
+  handle(peer, *type, frame);
+}
+
+void RealtimeService::handle(const std::shared_ptr<Peer>& peer, const std::string& type, const json::object& frame) {
+  const json::value id = id_of(frame);
+  const std::string me = peer->who.user_id;
+  const auto missing = [&](std::string_view what) {
+    peer->send(error_frame(id, Error::invalid("invalid_frame", std::string(what) + " is required")));
+  };
+  const auto chat_id = string_field(frame, "chat_id").value_or("");
+
+  if (type == "ping") return peer->send({{"type", "pong"}, {"id", id}});
+
+  if (type == "auth") {
+    auto who = verifier_.verify(string_field(frame, "token").value_or(""));
+    if (!who || who->user_id != me)
+      return peer->send(error_frame(id, who ? Error::forbidden("wrong_user", "token of another user") : who.error()));
+    peer->expires_at_s = who->expires_at_s;
+    return peer->send({{"type", "ack"}, {"id", id}, {"status", "authenticated"}});
+  }
+
+  if (type == "message.send") {
+    SendInput in{chat_id,
+                 string_field(frame, "client_id").value_or(""),
+                 string_field(frame, "body").value_or(""),
+                 string_field(frame, "reply_to").value_or(""),
+                 {}};
+    if (const auto* m = frame.if_contains("mentions"); m && m->is_array())
+      for (const auto& u : m->as_array())
+        if (u.is_string() && in.mentions.size() < domain::kMaxMentions) in.mentions.emplace_back(u.as_string());
+    if (in.chat_id.empty()) return missing("chat_id");
+    peer->send({{"type", "ack"}, {"id", id}, {"client_id", in.client_id}, {"status", "accepted"}});
+    return asio::post(peer->blocking, [this, peer, id, in = std::move(in)] {
+      auto sent = messages_.send(peer->who.user_id, in);
+      if (!sent) {
+        auto err = error_frame(id, sent.error());
+        err["client_id"] = in.client_id;
+        return peer->send(err);
+      }
+      const auto& m = sent->message;
+      peer->send({{"type", "ack"},
+                  {"id", id},
+                  {"client_id", m.client_id},
+                  {"status", "stored"},
+                  {"chat_id", m.chat_id},
+                  {"message_id", m.id},
+                  {"seq", m.seq},
+                  {"created_at", message_json(m)["created_at"]}});
+    });
+  }
+
+  if (type == "message.edit" || type == "message.delete") {
+    const auto message_id = string_field(frame, "message_id");
+    if (chat_id.empty() || !message_id) return missing("chat_id and message_id");
+    const bool edit = type == "message.edit";
+    const auto body = string_field(frame, "body").value_or("");
+    return asio::post(peer->blocking, [this, peer, id, chat_id, message_id = *message_id, body, edit] {
+      auto done = edit ? messages_.edit(peer->who.user_id, chat_id, message_id, body)
+                       : messages_.remove(peer->who.user_id, chat_id, message_id);
+      if (!done) return peer->send(error_frame(id, done.error()));
+      peer->send({{"type", "ack"}, {"id", id}, {"status", "done"}, {"message_id", message_id}});
+    });
+  }
+
+  if (type == "receipt.read" || type == "receipt.delivered") {
+    const auto seq = int_field(frame, "seq");
+    if (chat_id.empty() || !seq) return missing("chat_id and seq");
+    const bool read = type == "receipt.read";
+    return asio::post(peer->blocking, [this, peer, id, chat_id, seq = *seq, read] {
+      auto cursor = read ? messages_.mark_read(peer->who.user_id, chat_id, seq)
+                         : messages_.mark_delivered(peer->who.user_id, chat_id, seq);
+      if (!cursor) return peer->send(error_frame(id, cursor.error()));
+      peer->send({{"type", "ack"},
+                  {"id", id},
+                  {"status", "done"},
+                  {"read_seq", cursor->read_seq},
+                  {"delivered_seq", cursor->delivered_seq}});
+    });
+  }
+
+  if (type == "typing") {
+    if (chat_id.empty()) return missing("chat_id");
+    const auto now = clock_.now_ms();
+    auto& last = peer->typing_sent_ms[chat_id];
+    if (now - last < config_.typing_interval_ms) return; // throttled: the last one still stands
+    last = now;
+    return asio::post(peer->blocking, [this, peer, id, chat_id] {
+      auto role = membership_.role_of(chat_id, peer->who.user_id);
+      if (!role || !*role) return peer->send(error_frame(id, Error::not_found("chat_not_found", "no such chat")));
+      auto members = membership_.member_ids(chat_id);
+      if (!members) return;
+      deliver({"typing", chat_id, json::serialize(json::object{{"chat_id", chat_id}, {"user_id", peer->who.user_id}}),
+               std::move(*members), peer->who.user_id});
+    });
+  }
+
+  if (type == "sync") {
+    const auto* chats = frame.if_contains("chats");
+    if (!chats || !chats->is_array() || chats->as_array().size() > 1000) return missing("chats (an array)");
+    std::vector<std::pair<std::string, std::int64_t>> wanted;
+    for (const auto& c : chats->as_array()) {
+      if (!c.is_object()) return missing("chats[].chat_id and after_seq");
+      const auto cid = string_field(c.as_object(), "chat_id");
+      const auto after = int_field(c.as_object(), "after_seq");
+      if (!cid || !after) return missing("chats[].chat_id and after_seq");
+      wanted.emplace_back(*cid, *after);
+    }
+    return asio::post(peer->blocking, [this, peer, id, wanted = std::move(wanted)] {
+      for (const auto& [cid, after] : wanted) {
+        // The store is the log: replay what the client missed, in seq order.
+        std::vector<Message> missed;
+        std::optional<Error> failed;
+        for (std::int64_t from = after; static_cast<int>(missed.size()) <= config_.sync_limit;) {
+          auto page = messages_.history(peer->who.user_id, cid, {0, from, MessageService::kMaxPage});
+          if (!page) {
+            failed = page.error();
+            break;
+          }
+          if (page->empty()) break;
+          from = page->back().seq;
+          const bool last_page = static_cast<int>(page->size()) < MessageService::kMaxPage;
+          std::move(page->begin(), page->end(), std::back_inserter(missed));
+          if (last_page) break;
+        }
+        if (failed) {
+          auto err = error_frame(id, *failed);
+          err["chat_id"] = cid;
+          peer->send(err);
+          continue;
+        }
+        if (static_cast<int>(missed.size()) > config_.sync_limit) {
+          peer->send({{"type", "resync_required"}, {"data", {{"chat_id", cid}, {"after_seq", after}}}});
+          continue;
+        }
+        for (const auto& m : missed) peer->send({{"type", "message.new"}, {"data", message_json(m)}});
+      }
+      peer->send({{"type", "ack"}, {"id", id}, {"status", "synced"}});
+    });
+  }
+
+  peer->send(error_frame(id, Error::invalid("unknown_type", "unknown frame type '" + type + "'")));
+}
+
+void RealtimeService::deliver(const LiveEvent& event) {
+  // Serialised once, shared by every recipient connection.
+  auto frame = std::make_shared<const std::string>("{\"type\":" + json::serialize(json::value(event.type)) +
+                                                   ",\"data\":" + event.payload + "}");
+  std::vector<std::shared_ptr<ws::Connection>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& user : event.recipients) {
+      if (user == event.exclude_user) continue;
+      const auto it = by_user_.find(user);
+      if (it == by_user_.end()) continue;
+      for (const auto& p : it->second) targets.push_back(p->conn);
+    }
+  }
+  for (const auto& c : targets) c->send(frame);
+}
+
+void RealtimeService::add(const std::shared_ptr<Peer>& peer) {
+  std::lock_guard lock(mutex_);
+  by_user_[peer->who.user_id].push_back(peer);
+  kLog.debug("connected", {{"user", peer->who.user_id}, {"conn", peer->conn->id()}});
+}
+
+void RealtimeService::remove(const std::shared_ptr<Peer>& peer) {
+  std::lock_guard lock(mutex_);
+  auto it = by_user_.find(peer->who.user_id);
+  if (it == by_user_.end()) return;
+  std::erase(it->second, peer);
+  if (it->second.empty()) by_user_.erase(it);
+}
+
+void RealtimeService::close_all() {
+  std::vector<std::shared_ptr<ws::Connection>> all;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [user, peers] : by_user_)
+      for (const auto& p : peers) all.push_back(p->conn);
+  }
+  for (const auto& c : all) c->close(ws::kCloseServiceRestart, "server restart");
+}
+
+} // namespace parley

@@ -1,0 +1,71 @@
+#pragma once
+// The realtime service: `/ws`. Authenticates the upgrade with the access token, keeps
+// every user's connections (multi-device), turns client frames into calls on the message
+// service, and delivers live events (serialised once per event) to the members' connections.
+// The protocol is in docs/protocol.md.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include "core/clock.hpp"
+#include "ports/access_tokens.hpp"
+#include "ports/event_bus.hpp"
+#include "ports/membership.hpp"
+#include "services/message/service.hpp"
+#include "transport/http/server.hpp"
+#include "transport/ws/connection.hpp"
+
+namespace parley {
+
+struct RealtimeConfig {
+  ws::Limits limits;
+  int sync_limit = 500;       // more missed messages than this in a chat: resync_required
+  double frames_per_sec = 20; // per connection, token bucket
+  double frame_burst = 60;
+  std::int64_t typing_interval_ms = 2000; // at most one typing event per chat and connection
+};
+
+class RealtimeService {
+ public:
+  static constexpr int kProtocolVersion = 1;
+
+  RealtimeService(RealtimeConfig config, const AccessTokenVerifier& verifier, MessageService& messages,
+                  Membership& membership, EventBus& events, const Clock& clock);
+
+  // What the HTTP server needs to hand `/ws` upgrades over.
+  http::Upgrade upgrade();
+  std::size_t connection_count() const;
+
+ private:
+  struct Peer;
+  void accept(boost::beast::tcp_stream stream, http::BeastRequest request, boost::asio::any_io_executor blocking);
+  boost::asio::awaitable<void> session(boost::beast::tcp_stream stream, http::BeastRequest request,
+                                       boost::asio::any_io_executor blocking);
+  boost::asio::awaitable<void> expire(Peer& peer);
+  void on_frame(const std::shared_ptr<Peer>& peer, std::string&& text);
+  void handle(const std::shared_ptr<Peer>& peer, const std::string& type, const boost::json::object& frame);
+  void deliver(const LiveEvent& event);
+  void add(const std::shared_ptr<Peer>& peer);
+  void remove(const std::shared_ptr<Peer>& peer);
+  void close_all();
+
+  RealtimeConfig config_;
+  const AccessTokenVerifier& verifier_;
+  MessageService& messages_;
+  Membership& membership_;
+  const Clock& clock_;
+  std::atomic<std::uint64_t> next_id_{0};
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<Peer>>> by_user_;
+};
+
+} // namespace parley

@@ -1,0 +1,124 @@
+#include "transport/ws/connection.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+namespace parley::ws {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+Connection::Connection(Stream stream, Limits limits, std::string user_id, std::uint64_t id)
+    : stream_(std::move(stream)), limits_(limits), user_id_(std::move(user_id)), id_(id) {
+  websocket::stream_base::timeout timeout{};
+  timeout.handshake_timeout = std::chrono::seconds(10);
+  timeout.idle_timeout = limits_.idle_timeout;
+  timeout.keep_alive_pings = true;
+  stream_.set_option(timeout);
+  stream_.read_message_max(limits_.max_frame_bytes);
+  stream_.text(true);
+}
+
+asio::awaitable<void> Connection::run(OnText on_text) {
+  auto self = shared_from_this();
+  beast::flat_buffer buffer;
+  for (;;) {
+    boost::system::error_code ec;
+    co_await stream_.async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == websocket::error::message_too_big) {
+      close(kCloseProtocolError, "frame too large");
+      break;
+    }
+    if (ec) break;
+    if (!stream_.got_text()) {
+      close(kCloseProtocolError, "text frames only");
+      break;
+    }
+    on_text(self, beast::buffers_to_string(buffer.data()));
+    buffer.consume(buffer.size());
+  }
+  // Wake a write loop waiting on nothing; nothing else may be sent now.
+  std::lock_guard lock(mutex_);
+  closing_ = true;
+  queue_.clear();
+}
+
+void Connection::send(Frame frame) {
+  bool start = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) return;
+    if (queue_.size() >= limits_.max_queued_frames) {
+      // The peer reads slower than we produce: bounded memory wins; it catches up by sync.
+      closing_ = true;
+      close_code_ = kCloseSlowConsumer;
+      close_reason_ = "slow consumer";
+      queue_.clear();
+    } else {
+      queue_.push_back(std::move(frame));
+    }
+    start = !writing_;
+    writing_ = true;
+  }
+  if (start)
+    asio::co_spawn(
+        stream_.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+}
+
+void Connection::close(std::uint16_t code, std::string reason) {
+  bool start = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) return;
+    closing_ = true;
+    close_code_ = code;
+    close_reason_ = std::move(reason);
+    start = !writing_;
+    writing_ = true;
+  }
+  if (start)
+    asio::co_spawn(
+        stream_.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+}
+
+asio::awaitable<void> Connection::write_loop() {
+  for (;;) {
+    Frame frame;
+    {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) {
+        if (!closing_) {
+          writing_ = false;
+          co_return;
+        }
+        break; // drained: now close
+      }
+      frame = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    boost::system::error_code ec;
+    co_await stream_.async_write(asio::buffer(*frame), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+      queue_.clear();
+      writing_ = false;
+      co_return;
+    }
+  }
+  websocket::close_reason reason;
+  {
+    std::lock_guard lock(mutex_);
+    reason = websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_);
+  }
+  boost::system::error_code ec;
+  co_await stream_.async_close(reason, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) beast::get_lowest_layer(stream_).close();
+}
+
+} // namespace parley::ws

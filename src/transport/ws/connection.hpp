@@ -1,0 +1,70 @@
+#pragma once
+// One WebSocket connection: a read loop that hands each text frame to a handler, and a
+// bounded outbound queue with exactly one write in flight. A peer that does not keep up
+// (queue full) is closed with kCloseSlowConsumer and recovers by catch-up; a dead peer is
+// closed by the keep-alive pings.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+namespace parley::ws {
+
+// Close codes (4000-4999 are the application's).
+constexpr std::uint16_t kCloseServiceRestart = 1012;
+constexpr std::uint16_t kCloseProtocolError = 4400;
+constexpr std::uint16_t kCloseTokenExpired = 4401;
+constexpr std::uint16_t kCloseSlowConsumer = 4408;
+constexpr std::uint16_t kCloseRateLimited = 4429;
+
+struct Limits {
+  std::size_t max_frame_bytes = 64 * 1024;
+  std::size_t max_queued_frames = 1024;
+  std::chrono::seconds idle_timeout{30}; // a ping after half of it; closed when silent for all of it
+};
+
+using Frame = std::shared_ptr<const std::string>;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Stream = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+  // Called on the connection's strand for every text frame; must not block.
+  using OnText = std::function<void(const std::shared_ptr<Connection>&, std::string&&)>;
+
+  Connection(Stream stream, Limits limits, std::string user_id, std::uint64_t id);
+
+  // Reads until the peer leaves or close() is called.
+  boost::asio::awaitable<void> run(OnText on_text);
+  // Queues a frame; thread-safe. Closes the connection when the queue is full.
+  void send(Frame frame);
+  // Closes with `code` after the frames already queued; thread-safe, idempotent.
+  void close(std::uint16_t code, std::string reason);
+
+  const std::string& user_id() const { return user_id_; }
+  boost::asio::any_io_executor executor() { return stream_.get_executor(); }
+  std::uint64_t id() const { return id_; }
+
+ private:
+  boost::asio::awaitable<void> write_loop();
+
+  Stream stream_;
+  Limits limits_;
+  std::string user_id_;
+  std::uint64_t id_;
+  std::mutex mutex_; // guards the queue and the flags below
+  std::deque<Frame> queue_;
+  bool writing_ = false;
+  bool closing_ = false;
+  std::uint16_t close_code_ = 1000;
+  std::string close_reason_;
+};
+
+} // namespace parley::ws
