@@ -61,6 +61,8 @@ class ChatStore {
   // Old owner becomes admin, new owner becomes owner, atomically.
   virtual Result<void> transfer_ownership(std::string_view chat_id, std::string_view from, std::string_view to) = 0;
 
+  // Every other user who shares at least one chat with the user, each once, in id order.
+  virtual Result<std::vector<std::string>> contacts_of(std::string_view user_id) = 0;
   // The user's chats, newest activity first, strictly after `after` (nullopt: from the top).
   virtual Result<std::vector<Chat>> chats_of(std::string_view user_id, const std::optional<ChatListCursor>& after,
                                              int limit) = 0;

@@ -18,6 +18,8 @@ class Membership {
   // The user's role in the chat; nullopt when not a member (or no such chat).
   virtual Result<std::optional<domain::Role>> role_of(std::string_view chat_id, std::string_view user_id) = 0;
   virtual Result<std::vector<std::string>> member_ids(std::string_view chat_id) = 0;
+  // Every other user who shares a chat with the user (who may see their presence).
+  virtual Result<std::vector<std::string>> contacts(std::string_view user_id) = 0;
   // Records activity (a new message) so chat lists order by it.
   virtual Result<void> touch(std::string_view chat_id, std::int64_t at_ms) = 0;
 };

@@ -291,6 +291,20 @@ TEST_P(ChatStoreContract, ChatsOfListsOnlyTheUsersChatsNewestActivityFirst) {
   EXPECT_EQ((*full)[0].last_activity_ms, 4000);
 }
 
+TEST_P(ChatStoreContract, ContactsAreEveryoneSharingAChatOnceAndNotOneself) {
+  group("g1", {"u", "x", "y"});
+  direct("d1", "u", "x");
+  direct("d2", "z", "u");
+  group("g2", {"x", "w"}); // not u's
+  auto r = store().contacts_of("u");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r, (std::vector<std::string>{"x", "y", "z"}));
+  ASSERT_TRUE(store().remove_member("g1", "y"));
+  EXPECT_EQ(*store().contacts_of("u"), (std::vector<std::string>{"x", "z"}));
+  EXPECT_EQ(*store().contacts_of("w"), std::vector<std::string>{"x"});
+  EXPECT_TRUE(store().contacts_of("nobody")->empty());
+}
+
 TEST_P(ChatStoreContract, ChatsOfPagesWithoutOverlapAcrossEqualActivity) {
   // Seven chats, several with the same activity: ties break on chat id, descending.
   const std::vector<std::pair<std::string, std::int64_t>> chats{{"a", 100}, {"b", 200}, {"c", 200}, {"d", 200},

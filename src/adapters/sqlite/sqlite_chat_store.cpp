@@ -236,6 +236,23 @@ Result<void> SqliteChatStore::transfer_ownership(std::string_view chat_id, std::
   return tx->commit();
 }
 
+Result<std::vector<std::string>> SqliteChatStore::contacts_of(std::string_view user_id) {
+  auto conn = db_.lock();
+  Statement st(conn,
+               "SELECT DISTINCT other.user_id FROM chat_members mine "
+               "JOIN chat_members other ON other.chat_id = mine.chat_id "
+               "WHERE mine.user_id = ?1 AND other.user_id <> ?1 ORDER BY other.user_id");
+  st.bind_text(1, user_id);
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out.push_back(st.column_text(0));
+  }
+  return out;
+}
+
 Result<std::vector<Chat>> SqliteChatStore::chats_of(std::string_view user_id,
                                                     const std::optional<ChatListCursor>& after, int limit) {
   std::vector<Chat> page;

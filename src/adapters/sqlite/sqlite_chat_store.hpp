@@ -41,6 +41,7 @@ class SqliteChatStore final : public ChatStore {
   // nothing changes then. from == to is a no-op once those checks pass.
   Result<void> transfer_ownership(std::string_view chat_id, std::string_view from, std::string_view to) override;
 
+  Result<std::vector<std::string>> contacts_of(std::string_view user_id) override;
   Result<std::vector<Chat>> chats_of(std::string_view user_id, const std::optional<ChatListCursor>& after,
                                      int limit) override;
 

@@ -40,10 +40,16 @@ struct ParleyConfig {
   std::string smtp_password;
   std::string mail_from;
   std::int64_t max_group_members = 0;
+  std::int64_t ws_max_frame_bytes = 0;
+  std::int64_t ws_queue_frames = 0;
+  std::int64_t ws_idle_timeout_s = 0;
+  std::int64_t ws_frames_per_sec = 0;
+  std::int64_t ws_frame_burst = 0;
+  std::int64_t ws_sync_limit = 0;
 };
 
 using P = ParleyConfig;
-inline constexpr std::array<ConfigOption<P>, 30> kParleyOptions{{
+inline constexpr std::array<ConfigOption<P>, 36> kParleyOptions{{
     {"PARLEY_LISTEN", "127.0.0.1:8080", "Address and port to serve HTTP on (port 0: any free port).", &P::listen},
     {"PARLEY_DATA_DIR", "./data", "Directory for the database, keys, mail and media.", &P::data_dir},
     {"PARLEY_IO_THREADS", "0", "Network threads (0: one per core).", &P::io_threads, 0, 256},
@@ -83,6 +89,19 @@ inline constexpr std::array<ConfigOption<P>, 30> kParleyOptions{{
     {"PARLEY_SMTP_PASSWORD", "", "SMTP password (never printed).", &P::smtp_password, 0, 0, true},
     {"PARLEY_MAIL_FROM", "no-reply@parley.local", "Sender address of Parley's mails.", &P::mail_from},
     {"PARLEY_MAX_GROUP_MEMBERS", "1000", "Members a group may have.", &P::max_group_members, 2, 100000},
+    {"PARLEY_WS_MAX_FRAME_BYTES", "65536", "Largest WebSocket frame a client may send; larger ones close it.",
+     &P::ws_max_frame_bytes, 1024, 16 << 20},
+    {"PARLEY_WS_QUEUE_FRAMES", "1024",
+     "Outbound frames queued per connection; a client that falls further behind is "
+     "closed (4408) and catches up with sync.",
+     &P::ws_queue_frames, 1, 1 << 20},
+    {"PARLEY_WS_IDLE_TIMEOUT_S", "30", "Seconds of silence before a WebSocket is closed (a ping goes out after half).",
+     &P::ws_idle_timeout_s, 2, 3600},
+    {"PARLEY_WS_FRAMES_PER_SEC", "20", "Frames per second a connection may send (sustained).", &P::ws_frames_per_sec, 1,
+     1000000},
+    {"PARLEY_WS_FRAME_BURST", "60", "Frames a connection may send in a burst.", &P::ws_frame_burst, 1, 1000000},
+    {"PARLEY_WS_SYNC_LIMIT", "500", "Missed messages per chat that sync replays; more answer resync_required.",
+     &P::ws_sync_limit, 1, 100000},
 }};
 
 } // namespace parley

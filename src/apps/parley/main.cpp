@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "adapters/inproc/inproc_event_bus.hpp"
+#include "adapters/inproc/memory_presence.hpp"
 #include "adapters/inproc/memory_rate_limiter.hpp"
 #include "adapters/mail/file_mailer.hpp"
 #include "adapters/mail/smtp_mailer.hpp"
@@ -73,6 +74,17 @@ std::unique_ptr<Mailer> make_mailer(const ParleyConfig& c, const Clock& clock) {
       SmtpConfig{c.smtp_url, c.mail_from, c.smtp_username, c.smtp_password, c.smtp_starttls}, clock);
 }
 
+RealtimeConfig realtime_config(const ParleyConfig& c) {
+  RealtimeConfig r;
+  r.limits.max_frame_bytes = static_cast<std::size_t>(c.ws_max_frame_bytes);
+  r.limits.max_queued_frames = static_cast<std::size_t>(c.ws_queue_frames);
+  r.limits.idle_timeout = std::chrono::seconds(c.ws_idle_timeout_s);
+  r.frames_per_sec = static_cast<double>(c.ws_frames_per_sec);
+  r.frame_burst = static_cast<double>(c.ws_frame_burst);
+  r.sync_limit = static_cast<int>(c.ws_sync_limit);
+  return r;
+}
+
 // Everything the server needs, built in dependency order and torn down in reverse.
 struct App {
   explicit App(const ParleyConfig& c)
@@ -100,8 +112,8 @@ struct App {
         users(profiles, auth, clock),
         membership(chat_store),
         messages(message_store, membership, bus, clock, ids),
-        chats(ChatConfig{c.max_group_members}, chat_store, directory, messages, clock, ids),
-        realtime(RealtimeConfig{}, signer, messages, membership, bus, clock) {
+        chats(ChatConfig{c.max_group_members}, {chat_store, directory, messages, presence, bus, clock, ids}),
+        realtime(realtime_config(c), {signer, messages, membership, presence, bus, clock}) {
     mount_auth_routes(router, auth, signer);
     mount_user_routes(router, users, signer);
     mount_chat_routes(router, chats, signer);
@@ -119,6 +131,7 @@ struct App {
   SqliteMessageStore message_store;
   MemoryRateLimiter limiter;
   InprocEventBus bus;
+  MemoryPresence presence;
   std::unique_ptr<Mailer> mailer;
   JwtSigner signer;
   PasswordHasher hasher;

@@ -5,7 +5,7 @@
 #include <boost/json.hpp>
 
 #include "core/base64url.hpp"
-#include "core/time_format.hpp"
+#include "services/chat/chat_json.hpp"
 #include "services/message/message_json.hpp"
 #include "transport/http/authenticate.hpp"
 #include "transport/http/json_body.hpp"
@@ -21,27 +21,6 @@ using http::Request;
 using http::Response;
 
 constexpr std::size_t kMaxInitialMembers = 1000;
-
-boost::json::object chat_json(const Chat& c) {
-  return {{"id", c.id},
-          {"kind", domain::to_string(c.kind)},
-          {"name", c.name},
-          {"avatar_url", c.avatar_url},
-          {"created_by", c.created_by},
-          {"created_at", format_rfc3339(c.created_at_ms)},
-          {"updated_at", format_rfc3339(c.updated_at_ms)},
-          {"last_activity_at", format_rfc3339(c.last_activity_ms)}};
-}
-
-boost::json::object view_json(const ChatView& v) {
-  auto obj = chat_json(v.chat);
-  boost::json::array members;
-  for (const auto& m : v.members)
-    members.push_back(
-        {{"user_id", m.user_id}, {"role", domain::to_string(m.role)}, {"joined_at", format_rfc3339(m.joined_at_ms)}});
-  obj["members"] = std::move(members);
-  return obj;
-}
 
 Response view_response(const ChatView& v) { return json_response(200, view_json(v)); }
 
@@ -114,6 +93,13 @@ void mount_chat_routes(http::Router& router, ChatService& chats, const AccessTok
         boost::json::array ids;
         for (const auto& id : item.member_ids) ids.emplace_back(id);
         obj["member_ids"] = std::move(ids);
+        boost::json::value presence = nullptr; // the other member's, in 1:1 chats
+        if (!item.partner_id.empty()) {
+          auto p = presence_json(item.partner);
+          p["user_id"] = item.partner_id;
+          presence = std::move(p);
+        }
+        obj["presence"] = std::move(presence);
         items.push_back(std::move(obj));
       }
       return json_response(200, {{"items", items},

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <set>
 
+#include <boost/json/serialize.hpp>
+
 #include "core/log.hpp"
 #include "domain/validation.hpp"
+#include "services/chat/chat_json.hpp"
 
 namespace parley {
 namespace {
@@ -40,11 +43,53 @@ Result<std::vector<std::string>> ChatDirectory::member_ids(std::string_view chat
   return ids;
 }
 
+Result<std::vector<std::string>> ChatDirectory::contacts(std::string_view user_id) {
+  return chats_.contacts_of(user_id);
+}
+
 Result<void> ChatDirectory::touch(std::string_view chat_id, std::int64_t at_ms) { return chats_.touch(chat_id, at_ms); }
 
-ChatService::ChatService(ChatConfig config, ChatStore& chats, UserDirectory& users, MessageDigest& digests,
-                         const Clock& clock, IdGen& ids)
-    : config_(config), chats_(chats), users_(users), digests_(digests), clock_(clock), ids_(ids) {}
+ChatService::ChatService(ChatConfig config, Ports ports)
+    : config_(config),
+      chats_(ports.chats),
+      users_(ports.users),
+      digests_(ports.digests),
+      presence_(ports.presence),
+      events_(ports.events),
+      clock_(ports.clock),
+      ids_(ports.ids) {}
+
+std::vector<PresenceState> ChatService::presence_of(const std::vector<std::string>& user_ids) {
+  auto states = presence_.states(user_ids);
+  if (states) return std::move(*states);
+  // Presence is decoration: without it the chat is still served, everyone shown offline.
+  kLog.warn("presence unavailable", {{"error", states.error().message}});
+  return std::vector<PresenceState>(user_ids.size());
+}
+
+Result<ChatView> ChatService::changed(Chat chat, std::string_view change, std::string_view actor,
+                                      std::string_view subject, std::string_view gone) {
+  auto v = view(std::move(chat));
+  if (v) announce(*v, change, actor, subject, gone);
+  return v;
+}
+
+void ChatService::announce(const ChatView& v, std::string_view change, std::string_view actor, std::string_view subject,
+                           std::string_view gone) {
+  boost::json::object data{{"change", change},
+                           {"chat_id", v.chat.id},
+                           {"actor_id", actor},
+                           {"user_id", subject.empty() ? boost::json::value(nullptr) : boost::json::value(subject)}};
+  if (!gone.empty()) {
+    data["chat"] = nullptr;
+    events_.publish({"chat.updated", v.chat.id, boost::json::serialize(data), {std::string(gone)}, {}});
+  }
+  std::vector<std::string> members;
+  members.reserve(v.members.size());
+  for (const auto& m : v.members) members.push_back(m.user_id);
+  data["chat"] = view_json(v);
+  events_.publish({"chat.updated", v.chat.id, boost::json::serialize(data), std::move(members), {}});
+}
 
 Result<void> ChatService::require_user(std::string_view user_id) {
   auto exists = users_.exists(user_id);
@@ -56,7 +101,10 @@ Result<void> ChatService::require_user(std::string_view user_id) {
 Result<ChatView> ChatService::view(Chat chat) {
   auto members = chats_.members(chat.id);
   if (!members) return fail(members.error());
-  return ChatView{std::move(chat), std::move(*members)};
+  std::vector<std::string> ids;
+  ids.reserve(members->size());
+  for (const auto& m : *members) ids.push_back(m.user_id);
+  return ChatView{std::move(chat), std::move(*members), presence_of(ids)};
 }
 
 Result<std::pair<Chat, Member>> ChatService::visible(std::string_view me, std::string_view chat_id) {
@@ -92,7 +140,7 @@ Result<std::pair<ChatView, bool>> ChatService::open_direct(std::string_view me, 
                                      {chat.id, std::string(other), Role::member, now});
   if (!stored) return fail(stored.error());
   const bool created = stored->id == chat.id;
-  auto v = view(std::move(*stored));
+  auto v = created ? changed(std::move(*stored), "created", me, {}) : view(std::move(*stored));
   if (!v) return fail(v.error());
   return std::pair{std::move(*v), created};
 }
@@ -120,7 +168,7 @@ Result<ChatView> ChatService::create_group(std::string_view me, const GroupInput
   for (const auto& id : ids) members.push_back({chat.id, id, Role::member, now});
   if (auto ok = chats_.create_group(chat, members); !ok) return fail(ok.error());
   kLog.info("group created", {{"chat", chat.id}, {"user", std::string(me)}, {"members", members.size()}});
-  return ChatView{std::move(chat), std::move(members)};
+  return changed(std::move(chat), "created", me, {});
 }
 
 Result<ChatView> ChatService::get(std::string_view me, std::string_view chat_id) {
@@ -147,7 +195,7 @@ Result<ChatView> ChatService::update_group(std::string_view me, std::string_view
   chat.updated_at_ms = clock_.now_ms();
   if (auto ok = chats_.update(chat); !ok) return fail(ok.error());
   (void)chats_.touch(chat.id, chat.updated_at_ms);
-  return view(std::move(chat));
+  return changed(std::move(chat), "updated", me, {});
 }
 
 Result<ChatView> ChatService::add_member(std::string_view me, std::string_view chat_id, std::string_view user_id) {
@@ -159,7 +207,7 @@ Result<ChatView> ChatService::add_member(std::string_view me, std::string_view c
   if (*count >= config_.max_members) return fail(Error::unprocessable("too_many_members", "the group is full"));
   if (auto ok = chats_.add_member({std::string(chat_id), std::string(user_id), Role::member, clock_.now_ms()}); !ok)
     return fail(ok.error());
-  return view(std::move(found->first));
+  return changed(std::move(found->first), "member_added", me, user_id);
 }
 
 Result<void> ChatService::remove_member(std::string_view me, std::string_view chat_id, std::string_view user_id) {
@@ -175,7 +223,9 @@ Result<void> ChatService::remove_member(std::string_view me, std::string_view ch
     return fail(Error::unprocessable("owner_must_transfer", "hand ownership over before leaving"));
   if (!domain::may_remove(found->second.role, (*target)->role, self))
     return fail(not_allowed("you may not remove this member"));
-  return chats_.remove_member(chat_id, user_id);
+  if (auto ok = chats_.remove_member(chat_id, user_id); !ok) return ok;
+  (void)changed(std::move(found->first), self ? "member_left" : "member_removed", me, user_id, user_id);
+  return {};
 }
 
 Result<ChatView> ChatService::set_role(std::string_view me, std::string_view chat_id, std::string_view user_id,
@@ -188,7 +238,7 @@ Result<ChatView> ChatService::set_role(std::string_view me, std::string_view cha
   if (!domain::may_set_role(found->second.role, (*target)->role, role))
     return fail(not_allowed("only the owner changes roles; ownership moves by hand-over"));
   if (auto ok = chats_.set_role(chat_id, user_id, role); !ok) return fail(ok.error());
-  return view(std::move(found->first));
+  return changed(std::move(found->first), "role_changed", me, user_id);
 }
 
 Result<ChatView> ChatService::transfer_ownership(std::string_view me, std::string_view chat_id, std::string_view to) {
@@ -199,7 +249,7 @@ Result<ChatView> ChatService::transfer_ownership(std::string_view me, std::strin
   if (!target) return fail(target.error());
   if (!*target || to == me) return fail(Error::not_found("member_not_found", "the new owner must be another member"));
   if (auto ok = chats_.transfer_ownership(chat_id, me, to); !ok) return fail(ok.error());
-  return view(std::move(found->first));
+  return changed(std::move(found->first), "owner_changed", me, to);
 }
 
 Result<ChatPage> ChatService::list(std::string_view me, const std::optional<ChatListCursor>& after, int limit) {
@@ -211,17 +261,27 @@ Result<ChatPage> ChatService::list(std::string_view me, const std::optional<Chat
     chats->resize(static_cast<std::size_t>(limit));
     page.next = ChatListCursor{chats->back().last_activity_ms, chats->back().id};
   }
+  std::vector<std::string> partners;
   for (auto& chat : *chats) {
     auto digest = digests_.digest(chat.id, me);
     if (!digest) return fail(digest.error());
-    ChatListItem item{std::move(chat), std::move(*digest), {}};
+    ChatListItem item{std::move(chat), std::move(*digest), {}, {}, {}};
     if (item.chat.kind == domain::ChatKind::direct) {
       auto members = chats_.members(item.chat.id);
       if (!members) return fail(members.error());
-      for (auto& m : *members) item.member_ids.push_back(std::move(m.user_id));
+      for (auto& m : *members) {
+        if (m.user_id != me) item.partner_id = m.user_id;
+        item.member_ids.push_back(std::move(m.user_id));
+      }
+      partners.push_back(item.partner_id);
     }
     page.items.push_back(std::move(item));
   }
+  // One presence lookup for the whole page.
+  auto states = presence_of(partners);
+  std::size_t next = 0;
+  for (auto& item : page.items)
+    if (!item.partner_id.empty() && next < states.size()) item.partner = states[next++];
   return page;
 }
 

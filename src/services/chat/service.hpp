@@ -1,7 +1,8 @@
 #pragma once
 // The chat service: 1:1 chats and groups, members and roles, chat lists.
 // Every read and write is for a user; a chat the user is not in is "chat_not_found"
-// (404) so that ids reveal nothing.
+// (404) so that ids reveal nothing. Every change is published as a chat.updated event to
+// the members after it, and to the user it removed.
 
 #include <optional>
 #include <string>
@@ -11,8 +12,10 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "ports/chat_store.hpp"
+#include "ports/event_bus.hpp"
 #include "ports/membership.hpp"
 #include "ports/message_digest.hpp"
+#include "ports/presence.hpp"
 #include "ports/user_directory.hpp"
 
 namespace parley {
@@ -24,12 +27,15 @@ struct ChatConfig {
 struct ChatView {
   Chat chat;
   std::vector<Member> members;
+  std::vector<PresenceState> presence; // one per member
 };
 
 struct ChatListItem {
   Chat chat;
   ChatDigest digest;
   std::vector<std::string> member_ids; // direct chats only: both members
+  std::string partner_id;              // direct chats only: the other member
+  PresenceState partner;               // and their presence
 };
 
 struct ChatPage {
@@ -50,6 +56,7 @@ class ChatDirectory final : public Membership {
   explicit ChatDirectory(ChatStore& chats) : chats_(chats) {}
   Result<std::optional<domain::Role>> role_of(std::string_view chat_id, std::string_view user_id) override;
   Result<std::vector<std::string>> member_ids(std::string_view chat_id) override;
+  Result<std::vector<std::string>> contacts(std::string_view user_id) override;
   Result<void> touch(std::string_view chat_id, std::int64_t at_ms) override;
 
  private:
@@ -60,8 +67,16 @@ class ChatService {
  public:
   static constexpr int kMaxPage = 100;
 
-  ChatService(ChatConfig config, ChatStore& chats, UserDirectory& users, MessageDigest& digests, const Clock& clock,
-              IdGen& ids);
+  struct Ports {
+    ChatStore& chats;
+    UserDirectory& users;
+    MessageDigest& digests;
+    Presence& presence;
+    EventBus& events;
+    const Clock& clock;
+    IdGen& ids;
+  };
+  ChatService(ChatConfig config, Ports ports);
 
   // The same pair always gets the same chat; `created` tells whether it is new.
   Result<std::pair<ChatView, bool>> open_direct(std::string_view me, std::string_view other);
@@ -82,11 +97,20 @@ class ChatService {
   Result<std::pair<Chat, Member>> group_for_admin(std::string_view me, std::string_view chat_id);
   Result<ChatView> view(Chat chat);
   Result<void> require_user(std::string_view user_id);
+  std::vector<PresenceState> presence_of(const std::vector<std::string>& user_ids);
+  // The view after a change, announced.
+  Result<ChatView> changed(Chat chat, std::string_view change, std::string_view actor, std::string_view subject,
+                           std::string_view gone = {});
+  // chat.updated to the members in `view`, and (with "chat": null) to `gone` when not empty.
+  void announce(const ChatView& view, std::string_view change, std::string_view actor, std::string_view subject,
+                std::string_view gone = {});
 
   ChatConfig config_;
   ChatStore& chats_;
   UserDirectory& users_;
   MessageDigest& digests_;
+  Presence& presence_;
+  EventBus& events_;
   const Clock& clock_;
   IdGen& ids_;
 };

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "adapters/inproc/inproc_event_bus.hpp"
+#include "adapters/inproc/memory_presence.hpp"
 #include "adapters/sqlite/database.hpp"
 #include "adapters/sqlite/sqlite_chat_store.hpp"
 #include "adapters/sqlite/sqlite_message_store.hpp"
@@ -27,7 +28,7 @@ class ConversationTest : public ::testing::Test {
         users_(profiles_, clock_),
         directory_(chat_store_),
         messages_(message_store_, directory_, bus_, clock_, ids_),
-        chats_(ChatConfig{4}, chat_store_, users_, messages_, clock_, ids_) {
+        chats_(ChatConfig{4}, {chat_store_, users_, messages_, presence_, bus_, clock_, ids_}) {
     for (const char* id : {"ann", "bob", "cat", "dan", "eve"}) EXPECT_TRUE(users_.create_profile({id, id, "", id}));
     bus_.subscribe([this](const LiveEvent& e) { events_.push_back(e); });
   }
@@ -52,6 +53,7 @@ class ConversationTest : public ::testing::Test {
   ProfileDirectory users_;
   ChatDirectory directory_;
   InprocEventBus bus_;
+  MemoryPresence presence_;
   std::vector<LiveEvent> events_;
   MessageService messages_;
   ChatService chats_;
@@ -74,6 +76,7 @@ TEST_F(ConversationTest, SeqIsGaplessPerChatAndRetriesAreIdempotent) {
 
 TEST_F(ConversationTest, ChangesArePublishedToTheChatMembersOnce) {
   const auto chat = group();
+  events_.clear();
   const auto m = send("bob", chat, "c1").message;
   send("bob", chat, "c1"); // a retry publishes nothing
   ASSERT_TRUE(messages_.edit("bob", chat, m.id, "edited"));
@@ -208,6 +211,72 @@ TEST_F(ConversationTest, ChatListIsOrderedByActivityWithDigests) {
   EXPECT_EQ(rest->items[0].chat.id, second);
   EXPECT_FALSE(rest->next);
   EXPECT_EQ(rest->items[0].member_ids.size(), 2u);
+}
+
+} // namespace parley
+
+namespace parley {
+namespace {
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+} // namespace
+
+TEST_F(ConversationTest, EveryChatChangeReachesTheMembersAndTheRemovedUser) {
+  const auto chat = group({"bob"});
+  ASSERT_TRUE(chats_.add_member("ann", chat, "cat"));
+  ASSERT_TRUE(chats_.update_group("ann", chat, std::string("Renamed"), std::nullopt));
+  ASSERT_TRUE(chats_.set_role("ann", chat, "bob", domain::Role::admin));
+  ASSERT_TRUE(chats_.remove_member("bob", chat, "cat"));  // an admin removes cat
+  ASSERT_TRUE(chats_.remove_member("bob", chat, "bob"));  // bob leaves
+  ASSERT_FALSE(chats_.remove_member("ann", chat, "eve")); // refused: nothing published
+  std::vector<std::string> changes;
+  for (const auto& e : events_) {
+    ASSERT_EQ(e.type, "chat.updated");
+    ASSERT_EQ(e.chat_id, chat);
+    const auto at = e.payload.find("\"change\":\"");
+    changes.push_back(e.payload.substr(at + 10, e.payload.find('"', at + 10) - at - 10));
+  }
+  EXPECT_EQ(changes, (std::vector<std::string>{"created", "member_added", "updated", "role_changed", "member_removed",
+                                               "member_removed", "member_left", "member_left"}));
+  EXPECT_EQ(sorted(events_[1].recipients), (std::vector<std::string>{"ann", "bob", "cat"})); // the new member too
+  // A removal goes to the removed user alone without the chat, then to those who remain.
+  EXPECT_EQ(events_[4].recipients, std::vector<std::string>{"cat"});
+  EXPECT_NE(events_[4].payload.find("\"chat\":null"), std::string::npos);
+  EXPECT_EQ(sorted(events_[5].recipients), (std::vector<std::string>{"ann", "bob"}));
+  EXPECT_NE(events_[5].payload.find("\"name\":\"Renamed\""), std::string::npos);
+  EXPECT_NE(events_[5].payload.find("\"user_id\":\"cat\""), std::string::npos);
+  EXPECT_EQ(events_[6].recipients, std::vector<std::string>{"bob"});
+  EXPECT_EQ(events_[7].recipients, std::vector<std::string>{"ann"});
+}
+
+TEST_F(ConversationTest, ReopeningADirectChatAnnouncesNothing) {
+  ASSERT_TRUE(chats_.open_direct("ann", "bob"));
+  ASSERT_TRUE(chats_.open_direct("bob", "ann"));
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(sorted(events_[0].recipients), (std::vector<std::string>{"ann", "bob"}));
+}
+
+TEST_F(ConversationTest, ChatsShowTheirMembersPresence) {
+  const auto direct = chats_.open_direct("ann", "bob")->first.chat.id;
+  clock_.advance_ms(5000);
+  ASSERT_TRUE(*presence_.connected("bob", clock_.now_ms()));
+  auto list = chats_.list("ann", std::nullopt, 10);
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->items.size(), 1u);
+  EXPECT_EQ(list->items[0].partner_id, "bob");
+  EXPECT_TRUE(list->items[0].partner.online);
+  ASSERT_TRUE(*presence_.disconnected("bob", clock_.now_ms() + 1000));
+  auto view = chats_.get("ann", direct);
+  ASSERT_TRUE(view);
+  ASSERT_EQ(view->members.size(), view->presence.size());
+  for (std::size_t i = 0; i < view->members.size(); ++i) {
+    EXPECT_FALSE(view->presence[i].online);
+    EXPECT_EQ(view->presence[i].last_seen_ms, view->members[i].user_id == "bob" ? clock_.now_ms() + 1000 : 0);
+  }
 }
 
 } // namespace parley

@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include "core/log.hpp"
+#include "core/time_format.hpp"
 #include "services/message/message_json.hpp"
 #include "transport/http/response.hpp"
 
@@ -24,6 +25,7 @@ namespace beast = boost::beast;
 namespace json = boost::json;
 
 const Logger kLog{"ws"};
+constexpr std::size_t kMaxTypingChats = 64; // throttle entries kept per connection
 
 ws::Frame frame_of(const json::object& obj) { return std::make_shared<const std::string>(json::serialize(obj)); }
 
@@ -71,10 +73,15 @@ struct RealtimeService::Peer {
   void send(const json::object& frame) const { conn->send(frame_of(frame)); }
 };
 
-RealtimeService::RealtimeService(RealtimeConfig config, const AccessTokenVerifier& verifier, MessageService& messages,
-                                 Membership& membership, EventBus& events, const Clock& clock)
-    : config_(config), verifier_(verifier), messages_(messages), membership_(membership), clock_(clock) {
-  events.subscribe([this](const LiveEvent& e) { deliver(e); });
+RealtimeService::RealtimeService(RealtimeConfig config, Ports ports)
+    : config_(config),
+      verifier_(ports.verifier),
+      messages_(ports.messages),
+      membership_(ports.membership),
+      presence_(ports.presence),
+      events_(ports.events),
+      clock_(ports.clock) {
+  events_.subscribe([this](const LiveEvent& e) { deliver(e); });
 }
 
 http::Upgrade RealtimeService::upgrade() {
@@ -258,6 +265,7 @@ void RealtimeService::handle(const std::shared_ptr<Peer>& peer, const std::strin
   if (type == "typing") {
     if (chat_id.empty()) return missing("chat_id");
     const auto now = clock_.now_ms();
+    if (peer->typing_sent_ms.size() >= kMaxTypingChats) peer->typing_sent_ms.clear();
     auto& last = peer->typing_sent_ms[chat_id];
     if (now - last < config_.typing_interval_ms) return; // throttled: the last one still stands
     last = now;
@@ -266,9 +274,27 @@ void RealtimeService::handle(const std::shared_ptr<Peer>& peer, const std::strin
       if (!role || !*role) return peer->send(error_frame(id, Error::not_found("chat_not_found", "no such chat")));
       auto members = membership_.member_ids(chat_id);
       if (!members) return;
-      deliver({"typing", chat_id, json::serialize(json::object{{"chat_id", chat_id}, {"user_id", peer->who.user_id}}),
-               std::move(*members), peer->who.user_id});
+      events_.publish(
+          {"typing", chat_id,
+           json::serialize(json::object{
+               {"chat_id", chat_id}, {"user_id", peer->who.user_id}, {"expires_in_ms", config_.typing_ttl_ms}}),
+           std::move(*members), peer->who.user_id});
     });
+  }
+
+  if (type == "reaction.set" || type == "reaction.remove") {
+    const auto message_id = string_field(frame, "message_id");
+    const auto emoji = string_field(frame, "emoji");
+    const bool set = type == "reaction.set";
+    if (chat_id.empty() || !message_id || (set && !emoji))
+      return missing(set ? "chat_id, message_id and emoji" : "chat_id and message_id");
+    return asio::post(peer->blocking,
+                      [this, peer, id, chat_id, message_id = *message_id, emoji = emoji.value_or(""), set] {
+                        auto done = set ? messages_.react(peer->who.user_id, chat_id, message_id, emoji)
+                                        : messages_.unreact(peer->who.user_id, chat_id, message_id);
+                        if (!done) return peer->send(error_frame(id, done.error()));
+                        peer->send({{"type", "ack"}, {"id", id}, {"status", "done"}, {"message_id", message_id}});
+                      });
   }
 
   if (type == "sync") {
@@ -336,17 +362,41 @@ void RealtimeService::deliver(const LiveEvent& event) {
 }
 
 void RealtimeService::add(const std::shared_ptr<Peer>& peer) {
-  std::lock_guard lock(mutex_);
-  by_user_[peer->who.user_id].push_back(peer);
+  {
+    std::lock_guard lock(mutex_);
+    by_user_[peer->who.user_id].push_back(peer);
+  }
   kLog.debug("connected", {{"user", peer->who.user_id}, {"conn", peer->conn->id()}});
+  announce_presence(peer->who.user_id, true);
 }
 
 void RealtimeService::remove(const std::shared_ptr<Peer>& peer) {
-  std::lock_guard lock(mutex_);
-  auto it = by_user_.find(peer->who.user_id);
-  if (it == by_user_.end()) return;
-  std::erase(it->second, peer);
-  if (it->second.empty()) by_user_.erase(it);
+  {
+    std::lock_guard lock(mutex_);
+    auto it = by_user_.find(peer->who.user_id);
+    if (it == by_user_.end()) return;
+    std::erase(it->second, peer);
+    if (it->second.empty()) by_user_.erase(it);
+  }
+  announce_presence(peer->who.user_id, false);
+}
+
+void RealtimeService::announce_presence(std::string user_id, bool connected) {
+  asio::post(presence_worker_, [this, user_id = std::move(user_id), connected] {
+    const auto now = clock_.now_ms();
+    auto changed = connected ? presence_.connected(user_id, now) : presence_.disconnected(user_id, now);
+    if (!changed || !*changed) return;
+    auto contacts = membership_.contacts(user_id);
+    if (!contacts) {
+      kLog.warn("no presence event: contacts unknown", {{"user", user_id}, {"error", contacts.error().message}});
+      return;
+    }
+    if (contacts->empty()) return;
+    json::object data{{"user_id", user_id},
+                      {"online", connected},
+                      {"last_seen", connected ? json::value(nullptr) : json::value(format_rfc3339(now))}};
+    events_.publish({"presence", "", json::serialize(data), std::move(*contacts), ""});
+  });
 }
 
 void RealtimeService::close_all() {

@@ -14,12 +14,14 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/json/object.hpp>
 
 #include "core/clock.hpp"
 #include "ports/access_tokens.hpp"
 #include "ports/event_bus.hpp"
 #include "ports/membership.hpp"
+#include "ports/presence.hpp"
 #include "services/message/service.hpp"
 #include "transport/http/server.hpp"
 #include "transport/ws/connection.hpp"
@@ -32,14 +34,22 @@ struct RealtimeConfig {
   double frames_per_sec = 20; // per connection, token bucket
   double frame_burst = 60;
   std::int64_t typing_interval_ms = 2000; // at most one typing event per chat and connection
+  std::int64_t typing_ttl_ms = 5000;      // how long clients show an indicator unless renewed
 };
 
 class RealtimeService {
  public:
   static constexpr int kProtocolVersion = 1;
 
-  RealtimeService(RealtimeConfig config, const AccessTokenVerifier& verifier, MessageService& messages,
-                  Membership& membership, EventBus& events, const Clock& clock);
+  struct Ports {
+    const AccessTokenVerifier& verifier;
+    MessageService& messages;
+    Membership& membership;
+    Presence& presence;
+    EventBus& events;
+    const Clock& clock;
+  };
+  RealtimeService(RealtimeConfig config, Ports ports);
 
   // What the HTTP server needs to hand `/ws` upgrades over.
   http::Upgrade upgrade();
@@ -56,16 +66,22 @@ class RealtimeService {
   void deliver(const LiveEvent& event);
   void add(const std::shared_ptr<Peer>& peer);
   void remove(const std::shared_ptr<Peer>& peer);
+  // Records a connection opening or closing and, when the user's status changed, tells
+  // everyone who shares a chat with them. In order, off the network threads.
+  void announce_presence(std::string user_id, bool connected);
   void close_all();
 
   RealtimeConfig config_;
   const AccessTokenVerifier& verifier_;
   MessageService& messages_;
   Membership& membership_;
+  Presence& presence_;
+  EventBus& events_;
   const Clock& clock_;
   std::atomic<std::uint64_t> next_id_{0};
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<Peer>>> by_user_;
+  boost::asio::thread_pool presence_worker_{1}; // one thread: presence changes stay in order
 };
 
 } // namespace parley
