@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "adapters/inproc/inproc_event_bus.hpp"
@@ -154,6 +155,21 @@ void print_help() {
             << config_help<ParleyConfig>(kParleyOptions);
 }
 
+constexpr rlim_t kSpareFds = 256; // files, the database, mail, the listening socket
+
+// Lifts the soft descriptor limit to what max_connections needs (up to the hard limit).
+void raise_fd_limit(rlim_t wanted) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < wanted) {
+    lim.rlim_cur = std::min(wanted, lim.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur < wanted)
+    kLog.warn("descriptor limit below PARLEY_MAX_CONNECTIONS",
+              {{"limit", static_cast<std::int64_t>(lim.rlim_cur)}, {"wanted", static_cast<std::int64_t>(wanted)}});
+}
+
 // Mounts everything on a throwaway data dir of its own and prints "METHOD /pattern" lines.
 int print_routes(ParleyConfig config) {
   const auto dir = std::filesystem::temp_directory_path() / ("parley-routes-" + std::to_string(::getpid()));
@@ -200,6 +216,7 @@ int run(int argc, char** argv) {
   App app(config);
   std::unique_ptr<http::Server> server;
   http::mount_ops_routes(app.router, app.metrics, [&server] { return server && server->ready(); });
+  raise_fd_limit(static_cast<rlim_t>(config.max_connections) + kSpareFds);
   server = std::make_unique<http::Server>(server_config(config), app.router, app.metrics, app.realtime.upgrade());
   kLog.info("starting", {{"data_dir", config.data_dir}, {"mail", config.smtp_url.empty() ? "files" : "smtp"}});
   server->run();

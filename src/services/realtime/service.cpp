@@ -86,8 +86,13 @@ RealtimeService::RealtimeService(RealtimeConfig config, Ports ports)
 
 http::Upgrade RealtimeService::upgrade() {
   return {"/ws",
-          [this](beast::tcp_stream stream, http::BeastRequest request, asio::any_io_executor blocking) {
-            accept(std::move(stream), std::move(request), std::move(blocking));
+          [this](beast::tcp_stream stream, http::BeastRequest request, asio::any_io_executor blocking,
+                 std::shared_ptr<void> slot) {
+            const auto executor = stream.get_executor();
+            // Arguments, not lambda captures: a coroutine's parameters live in its frame.
+            asio::co_spawn(executor,
+                           session(std::move(stream), std::move(request), std::move(blocking), std::move(slot)),
+                           asio::detached);
           },
           [this] { close_all(); }};
 }
@@ -99,14 +104,11 @@ std::size_t RealtimeService::connection_count() const {
   return n;
 }
 
-void RealtimeService::accept(beast::tcp_stream stream, http::BeastRequest request, asio::any_io_executor blocking) {
-  const auto executor = stream.get_executor();
-  // Arguments, not lambda captures: a coroutine's parameters live in its frame.
-  asio::co_spawn(executor, session(std::move(stream), std::move(request), std::move(blocking)), asio::detached);
-}
-
+// `slot` is held, unused, for the connection's lifetime: it counts as one of the server's
+// connections until it ends.
 asio::awaitable<void> RealtimeService::session(beast::tcp_stream stream, http::BeastRequest request,
-                                               asio::any_io_executor blocking) {
+                                               asio::any_io_executor blocking,
+                                               [[maybe_unused]] std::shared_ptr<void> slot) {
   http::Request req{std::move(request), {}, {}, {}};
   const std::string token = req.query("access_token").value_or(std::string(req.bearer_token()));
   auto who = verifier_.verify(token);

@@ -57,9 +57,8 @@ class RealtimeService {
 
  private:
   struct Peer;
-  void accept(boost::beast::tcp_stream stream, http::BeastRequest request, boost::asio::any_io_executor blocking);
   boost::asio::awaitable<void> session(boost::beast::tcp_stream stream, http::BeastRequest request,
-                                       boost::asio::any_io_executor blocking);
+                                       boost::asio::any_io_executor blocking, std::shared_ptr<void> slot);
   boost::asio::awaitable<void> expire(Peer& peer);
   void on_frame(const std::shared_ptr<Peer>& peer, std::string&& text);
   void handle(const std::shared_ptr<Peer>& peer, const std::string& type, const boost::json::object& frame);

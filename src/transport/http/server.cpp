@@ -185,7 +185,8 @@ asio::awaitable<void> HttpSession::run() {
     if (core_.upgrade_ && beast::websocket::is_upgrade(parser.get()) &&
         parser.get().target().substr(0, parser.get().target().find('?')) == core_.upgrade_->path) {
       // The WebSocket layer owns the connection from here on.
-      core_.upgrade_->accept(std::move(stream_), parser.release(), core_.pool_.get_executor());
+      buffer_ = {};
+      core_.upgrade_->accept(std::move(stream_), parser.release(), core_.pool_.get_executor(), shared_from_this());
       co_return;
     }
     Request req{parser.release(), {}, remote_ip_, {}};

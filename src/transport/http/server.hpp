@@ -42,7 +42,10 @@ struct ServerConfig {
 // handler claimed. `blocking` runs work that may block (stores), off the I/O threads.
 struct Upgrade {
   std::string path; // e.g. "/ws"
-  std::function<void(boost::beast::tcp_stream stream, BeastRequest request, boost::asio::any_io_executor blocking)>
+  // `slot` counts the connection against max_connections (and keeps graceful shutdown
+  // waiting for it) until the upgraded connection drops it.
+  std::function<void(boost::beast::tcp_stream stream, BeastRequest request, boost::asio::any_io_executor blocking,
+                     std::shared_ptr<void> slot)>
       accept;
   std::function<void()> shutdown; // close every upgraded connection (server stopping)
 };
