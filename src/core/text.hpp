@@ -7,4 +7,7 @@ namespace parley {
 // Greek and Cyrillic capitals (simple one-to-one mappings; no locale, no expansions).
 // Other code points and invalid bytes are copied unchanged.
 std::string fold_case(std::string_view text);
+// The longest prefix of `text` of at most `max_bytes` that does not split a UTF-8
+// sequence (for previews).
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
 } // namespace parley

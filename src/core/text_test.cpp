@@ -19,4 +19,14 @@ TEST(FoldCase, LeavesEverythingElseAlone) {
   EXPECT_EQ(fold_case(""), "");
 }
 
+TEST(Utf8Prefix, NeverSplitsASequence) {
+  EXPECT_EQ(utf8_prefix("hello", 10), "hello");
+  EXPECT_EQ(utf8_prefix("hello", 3), "hel");
+  EXPECT_EQ(utf8_prefix("héllo", 2), "h"); // é is two bytes
+  EXPECT_EQ(utf8_prefix("héllo", 3), "hé");
+  EXPECT_EQ(utf8_prefix("😀x", 3), "");
+  EXPECT_EQ(utf8_prefix("😀x", 4), "😀");
+  EXPECT_EQ(utf8_prefix("", 0), "");
+}
+
 } // namespace parley

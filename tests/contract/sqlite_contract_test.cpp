@@ -16,11 +16,13 @@
 #include "adapters/sqlite/sqlite_account_store.hpp"
 #include "adapters/sqlite/sqlite_chat_store.hpp"
 #include "adapters/sqlite/sqlite_message_store.hpp"
+#include "adapters/sqlite/sqlite_notification_store.hpp"
 #include "adapters/sqlite/sqlite_otp_store.hpp"
 #include "adapters/sqlite/sqlite_profile_store.hpp"
 #include "adapters/sqlite/sqlite_session_store.hpp"
 #include "chat_store_contract.hpp"
 #include "message_store_contract.hpp"
+#include "notification_store_contract.hpp"
 #include "otp_store_contract.hpp"
 #include "profile_store_contract.hpp"
 #include "session_store_contract.hpp"
@@ -63,7 +65,8 @@ class SqliteBackend final : public StoreBackend {
         otps_(db_),
         profiles_(db_),
         chats_(db_),
-        messages_(db_) {}
+        messages_(db_),
+        notifications_(db_) {}
 
   AccountStore& accounts() override { return accounts_; }
   SessionStore& sessions() override { return sessions_; }
@@ -71,6 +74,7 @@ class SqliteBackend final : public StoreBackend {
   ProfileStore& profiles() override { return profiles_; }
   ChatStore& chats() override { return chats_; }
   MessageStore& messages() override { return messages_; }
+  NotificationStore& notifications() override { return notifications_; }
 
   std::shared_ptr<SessionStore> open_session_store() override { return open<SessionStore, SqliteSessionStore>(); }
   std::shared_ptr<ChatStore> open_chat_store() override { return open<ChatStore, SqliteChatStore>(); }
@@ -86,6 +90,7 @@ class SqliteBackend final : public StoreBackend {
   SqliteProfileStore profiles_;
   SqliteChatStore chats_;
   SqliteMessageStore messages_;
+  SqliteNotificationStore notifications_;
 
   // A store of type Store on its own connection to the file; nullptr in memory.
   template <class Port, class Store>
@@ -111,6 +116,7 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, OtpStoreContract, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, ProfileStoreContract, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, ChatStoreContract, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, MessageStoreContract, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Sqlite, NotificationStoreContract, kBackends, backend_name);
 
 TEST(SqliteMigrations, FreshDatabaseIsAtTheLatestVersion) {
   SqliteDatabase db(":memory:");

@@ -13,6 +13,7 @@
 #include "ports/account_store.hpp"
 #include "ports/chat_store.hpp"
 #include "ports/message_store.hpp"
+#include "ports/notification_store.hpp"
 #include "ports/otp_store.hpp"
 #include "ports/profile_store.hpp"
 #include "ports/session_store.hpp"
@@ -31,6 +32,7 @@ class StoreBackend {
   virtual std::shared_ptr<SessionStore> open_session_store() = 0;
   virtual ChatStore& chats() = 0;
   virtual MessageStore& messages() = 0;
+  virtual NotificationStore& notifications() = 0;
   // Like open_session_store(), for the chat and message stores.
   virtual std::shared_ptr<ChatStore> open_chat_store() = 0;
   virtual std::shared_ptr<MessageStore> open_message_store() = 0;

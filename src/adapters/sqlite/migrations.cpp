@@ -143,9 +143,56 @@ CREATE TABLE message_reactions (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
+// Version 3: the notification service. One unread "message" notification per user and
+// chat at a time (the partial unique index) collects the messages that arrive meanwhile;
+// notification_counted remembers the last seq counted per user and chat so that a check
+// run twice counts once; notification_checks holds the delayed checks.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE notification_notifications (
+  id            TEXT PRIMARY KEY,
+  user_id       TEXT NOT NULL,
+  kind          TEXT NOT NULL,
+  chat_id       TEXT NOT NULL,
+  actor_id      TEXT NOT NULL,
+  message_id    TEXT NOT NULL,
+  seq           INTEGER NOT NULL,
+  count         INTEGER NOT NULL,
+  preview       TEXT NOT NULL,
+  dedupe_key    TEXT UNIQUE,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  read_at_ms    INTEGER NOT NULL DEFAULT 0,
+  mailed        INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX notification_by_user ON notification_notifications (user_id, updated_at_ms, id);
+CREATE UNIQUE INDEX notification_open_message ON notification_notifications (user_id, chat_id)
+  WHERE kind = 'message' AND read_at_ms = 0;
+CREATE INDEX notification_unmailed ON notification_notifications (created_at_ms) WHERE mailed = 0 AND read_at_ms = 0;
+
+CREATE TABLE notification_counted (
+  user_id  TEXT NOT NULL,
+  chat_id  TEXT NOT NULL,
+  last_seq INTEGER NOT NULL,
+  PRIMARY KEY (user_id, chat_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE notification_checks (
+  user_id    TEXT NOT NULL,
+  chat_id    TEXT NOT NULL,
+  seq        INTEGER NOT NULL,
+  message_id TEXT NOT NULL,
+  actor_id   TEXT NOT NULL,
+  preview    TEXT NOT NULL,
+  due_ms     INTEGER NOT NULL,
+  PRIMARY KEY (user_id, chat_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX notification_checks_due ON notification_checks (due_ms);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "auth accounts, sessions, refresh tokens, one-time codes; user profiles", kV1},
     Migration{2, "chats and members; messages, mentions, sequences, cursors, reactions", kV2},
+    Migration{3, "notifications, counted message cursors, delayed message checks", kV3},
 };
 
 // Runs `sql` (possibly several statements); throws with `what` on failure.

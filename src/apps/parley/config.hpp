@@ -46,10 +46,13 @@ struct ParleyConfig {
   std::int64_t ws_frames_per_sec = 0;
   std::int64_t ws_frame_burst = 0;
   std::int64_t ws_sync_limit = 0;
+  std::int64_t notify_delay_s = 0;
+  bool notify_email_digest = false;
+  std::int64_t notify_digest_after_s = 0;
 };
 
 using P = ParleyConfig;
-inline constexpr std::array<ConfigOption<P>, 36> kParleyOptions{{
+inline constexpr std::array<ConfigOption<P>, 39> kParleyOptions{{
     {"PARLEY_LISTEN", "127.0.0.1:8080", "Address and port to serve HTTP on (port 0: any free port).", &P::listen},
     {"PARLEY_DATA_DIR", "./data", "Directory for the database, keys, mail and media.", &P::data_dir},
     {"PARLEY_IO_THREADS", "0", "Network threads (0: one per core).", &P::io_threads, 0, 256},
@@ -102,6 +105,12 @@ inline constexpr std::array<ConfigOption<P>, 36> kParleyOptions{{
     {"PARLEY_WS_FRAME_BURST", "60", "Frames a connection may send in a burst.", &P::ws_frame_burst, 1, 1000000},
     {"PARLEY_WS_SYNC_LIMIT", "500", "Missed messages per chat that sync replays; more answer resync_required.",
      &P::ws_sync_limit, 1, 100000},
+    {"PARLEY_NOTIFY_DELAY_S", "15", "Seconds an online member has to read a message before it becomes a notification.",
+     &P::notify_delay_s, 0, 86400},
+    {"PARLEY_NOTIFY_EMAIL_DIGEST", "false", "Mail offline users a digest of their unread notifications.",
+     &P::notify_email_digest},
+    {"PARLEY_NOTIFY_DIGEST_AFTER_S", "600", "Seconds a notification stays unread before it goes into a digest.",
+     &P::notify_digest_after_s, 1, 604800},
 }};
 
 } // namespace parley

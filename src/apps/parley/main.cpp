@@ -1,6 +1,7 @@
 // parley: every service in one process, on SQLite and in-process adapters.
 // Wiring only: the logic lives in the services.
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "adapters/inproc/inproc_event_bus.hpp"
+#include "adapters/inproc/inproc_event_log.hpp"
 #include "adapters/inproc/memory_presence.hpp"
 #include "adapters/inproc/memory_rate_limiter.hpp"
 #include "adapters/mail/file_mailer.hpp"
@@ -19,6 +21,7 @@
 #include "adapters/sqlite/sqlite_account_store.hpp"
 #include "adapters/sqlite/sqlite_chat_store.hpp"
 #include "adapters/sqlite/sqlite_message_store.hpp"
+#include "adapters/sqlite/sqlite_notification_store.hpp"
 #include "adapters/sqlite/sqlite_otp_store.hpp"
 #include "adapters/sqlite/sqlite_profile_store.hpp"
 #include "adapters/sqlite/sqlite_session_store.hpp"
@@ -27,6 +30,8 @@
 #include "services/auth/routes.hpp"
 #include "services/chat/routes.hpp"
 #include "services/message/routes.hpp"
+#include "services/notification/routes.hpp"
+#include "services/notification/worker.hpp"
 #include "services/realtime/service.hpp"
 #include "services/user/routes.hpp"
 #include "transport/http/ops_routes.hpp"
@@ -86,6 +91,10 @@ RealtimeConfig realtime_config(const ParleyConfig& c) {
   return r;
 }
 
+NotificationConfig notification_config(const ParleyConfig& c) {
+  return {std::chrono::seconds(c.notify_delay_s), c.notify_email_digest, std::chrono::seconds(c.notify_digest_after_s)};
+}
+
 // Everything the server needs, built in dependency order and torn down in reverse.
 struct App {
   explicit App(const ParleyConfig& c)
@@ -97,6 +106,7 @@ struct App {
         profiles(db),
         chat_store(db),
         message_store(db),
+        notification_store(db),
         limiter(clock),
         mailer(make_mailer(c, clock)),
         signer(load_or_create_signing_key(c.jwt_key_file.empty()
@@ -112,14 +122,22 @@ struct App {
              AuthPorts{accounts, sessions, otps, directory, *mailer, limiter, clock, ids}, signer, hasher),
         users(profiles, auth, clock),
         membership(chat_store),
-        messages(message_store, membership, bus, clock, ids),
-        chats(ChatConfig{c.max_group_members}, {chat_store, directory, messages, presence, bus, clock, ids}),
-        realtime(realtime_config(c), {signer, messages, membership, presence, bus, clock}) {
+        messages({message_store, membership, bus, log, clock, ids}),
+        chats(ChatConfig{c.max_group_members}, {chat_store, directory, messages, presence, bus, log, clock, ids}),
+        notifications(notification_config(c), {notification_store, messages, presence, bus, auth, *mailer, clock, ids}),
+        realtime(realtime_config(c), {signer, messages, membership, presence, bus, clock}),
+        notification_worker(notifications, std::chrono::milliseconds(200),
+                            std::clamp<std::chrono::milliseconds>(notifications.config().digest_after,
+                                                                  std::chrono::seconds(1), std::chrono::minutes(1))) {
+    log.subscribe("notifications", [this](const DomainEvent& e) { return notifications.handle(e); });
     mount_auth_routes(router, auth, signer);
     mount_user_routes(router, users, signer);
     mount_chat_routes(router, chats, signer);
     mount_message_routes(router, messages, signer);
+    mount_notification_routes(router, notifications, signer);
   }
+  // Consumers stop before the services they call go away.
+  ~App() { log.close(); }
 
   SystemClock clock;
   SnowflakeIdGen ids;
@@ -130,8 +148,10 @@ struct App {
   SqliteProfileStore profiles;
   SqliteChatStore chat_store;
   SqliteMessageStore message_store;
+  SqliteNotificationStore notification_store;
   MemoryRateLimiter limiter;
   InprocEventBus bus;
+  InprocEventLog log;
   MemoryPresence presence;
   std::unique_ptr<Mailer> mailer;
   JwtSigner signer;
@@ -142,7 +162,9 @@ struct App {
   ChatDirectory membership;
   MessageService messages;
   ChatService chats;
+  NotificationService notifications;
   RealtimeService realtime;
+  NotificationWorker notification_worker;
   http::Router router;
   http::HttpMetrics metrics;
 };

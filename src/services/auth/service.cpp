@@ -258,4 +258,11 @@ Result<void> AuthService::close_account(std::string_view user_id, std::string_vi
   return ports_.accounts.remove(user_id);
 }
 
+Result<std::optional<std::string>> AuthService::email_of(std::string_view user_id) {
+  auto account = ports_.accounts.find_by_id(user_id);
+  if (!account) return fail(account.error());
+  if (!*account || !(*account)->verified) return std::optional<std::string>{};
+  return std::optional<std::string>{(*account)->email};
+}
+
 } // namespace parley

@@ -12,6 +12,7 @@
 #include "ports/access_tokens.hpp"
 #include "ports/account_admin.hpp"
 #include "ports/account_store.hpp"
+#include "ports/email_directory.hpp"
 #include "ports/mailer.hpp"
 #include "ports/otp_store.hpp"
 #include "ports/rate_limiter.hpp"
@@ -63,7 +64,7 @@ struct TokenPair {
   std::chrono::seconds refresh_expires_in{0};
 };
 
-class AuthService final : public AccountAdmin {
+class AuthService final : public AccountAdmin, public EmailDirectory {
  public:
   AuthService(AuthConfig config, AuthPorts ports, const JwtSigner& signer, const PasswordHasher& hasher);
 
@@ -81,6 +82,7 @@ class AuthService final : public AccountAdmin {
                               std::string_view ip);
   Result<void> change_password(const Principal& who, std::string_view current, std::string_view next);
   Result<void> close_account(std::string_view user_id, std::string_view password) override;
+  Result<std::optional<std::string>> email_of(std::string_view user_id) override;
   std::string jwks_json() const { return signer_.jwks_json(); }
 
  private:

@@ -55,6 +55,7 @@ ChatService::ChatService(ChatConfig config, Ports ports)
       users_(ports.users),
       digests_(ports.digests),
       presence_(ports.presence),
+      live_(ports.live),
       events_(ports.events),
       clock_(ports.clock),
       ids_(ports.ids) {}
@@ -82,13 +83,15 @@ void ChatService::announce(const ChatView& v, std::string_view change, std::stri
                            {"user_id", subject.empty() ? boost::json::value(nullptr) : boost::json::value(subject)}};
   if (!gone.empty()) {
     data["chat"] = nullptr;
-    events_.publish({"chat.updated", v.chat.id, boost::json::serialize(data), {std::string(gone)}, {}});
+    live_.publish({"chat.updated", v.chat.id, boost::json::serialize(data), {std::string(gone)}, {}});
   }
   std::vector<std::string> members;
   members.reserve(v.members.size());
   for (const auto& m : v.members) members.push_back(m.user_id);
   data["chat"] = view_json(v);
-  events_.publish({"chat.updated", v.chat.id, boost::json::serialize(data), std::move(members), {}});
+  auto payload = boost::json::serialize(data);
+  events_.append({ids_.next(), "chat.updated", v.chat.id, payload});
+  live_.publish({"chat.updated", v.chat.id, std::move(payload), std::move(members), {}});
 }
 
 Result<void> ChatService::require_user(std::string_view user_id) {

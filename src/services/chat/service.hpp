@@ -13,6 +13,7 @@
 #include "core/ids.hpp"
 #include "ports/chat_store.hpp"
 #include "ports/event_bus.hpp"
+#include "ports/event_log.hpp"
 #include "ports/membership.hpp"
 #include "ports/message_digest.hpp"
 #include "ports/presence.hpp"
@@ -72,7 +73,8 @@ class ChatService {
     UserDirectory& users;
     MessageDigest& digests;
     Presence& presence;
-    EventBus& events;
+    EventBus& live;   // chat.updated to members' connections
+    EventLog& events; // chat.updated for other services
     const Clock& clock;
     IdGen& ids;
   };
@@ -110,7 +112,8 @@ class ChatService {
   UserDirectory& users_;
   MessageDigest& digests_;
   Presence& presence_;
-  EventBus& events_;
+  EventBus& live_;
+  EventLog& events_;
   const Clock& clock_;
   IdGen& ids_;
 };

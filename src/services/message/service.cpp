@@ -21,20 +21,24 @@ Error message_not_found() { return Error::not_found("message_not_found", "no suc
 
 } // namespace
 
-MessageService::MessageService(MessageStore& messages, Membership& membership, EventBus& events, const Clock& clock,
-                               IdGen& ids)
-    : messages_(messages), membership_(membership), events_(events), clock_(clock), ids_(ids) {}
+MessageService::MessageService(Ports ports)
+    : messages_(ports.messages),
+      membership_(ports.membership),
+      live_(ports.live),
+      events_(ports.events),
+      clock_(ports.clock),
+      ids_(ports.ids) {}
 
-void MessageService::publish(std::string type, std::string_view chat_id, std::string payload,
-                             std::string_view exclude) {
+std::vector<std::string> MessageService::publish(std::string type, std::string_view chat_id, std::string payload,
+                                                 std::string_view exclude) {
   auto members = membership_.member_ids(chat_id);
   if (!members) {
     // Live delivery is best effort: clients catch up from the store.
     kLog.warn("no live event: members unknown", {{"chat", chat_id}, {"error", members.error().message}});
-    return;
+    return {};
   }
-  events_.publish(
-      {std::move(type), std::string(chat_id), std::move(payload), std::move(*members), std::string(exclude)});
+  live_.publish({std::move(type), std::string(chat_id), std::move(payload), *members, std::string(exclude)});
+  return std::move(*members);
 }
 
 Result<domain::Role> MessageService::require_member(std::string_view me, std::string_view chat_id) {
@@ -85,7 +89,11 @@ Result<Appended> MessageService::send(std::string_view me, const SendInput& in) 
     (void)membership_.touch(in.chat_id, appended->message.created_at_ms);
     // The sender has read what they sent.
     (void)messages_.advance(in.chat_id, me, appended->message.seq, appended->message.seq);
-    publish("message.new", in.chat_id, json(message_json(appended->message)));
+    auto body = message_json(appended->message);
+    const auto members = publish("message.new", in.chat_id, json(body));
+    boost::json::array member_ids(members.begin(), members.end());
+    events_.append({ids_.next(), "message.created", in.chat_id,
+                    json({{"message", std::move(body)}, {"member_ids", std::move(member_ids)}})});
   }
   return appended;
 }
@@ -135,6 +143,9 @@ Result<Cursor> MessageService::advance(std::string_view me, std::string_view cha
   if (read > *last || delivered > *last)
     return fail(Error::unprocessable("invalid_seq", "seq is beyond the chat's last message"));
   auto cursor = messages_.advance(chat_id, me, read, delivered);
+  if (cursor && read > 0)
+    events_.append({ids_.next(), "message.read", std::string(chat_id),
+                    json({{"chat_id", chat_id}, {"user_id", me}, {"read_seq", cursor->read_seq}})});
   if (cursor)
     publish("receipt", chat_id,
             json({{"chat_id", chat_id},

@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "ports/event_bus.hpp"
+#include "ports/event_log.hpp"
 #include "ports/membership.hpp"
 #include "ports/message_digest.hpp"
 #include "ports/message_store.hpp"
@@ -36,8 +37,15 @@ class MessageService final : public MessageDigest {
   static constexpr int kMaxPage = 100;
   static constexpr std::size_t kMaxEmojiBytes = 32;
 
-  // Every change is published on `events` to the chat's members.
-  MessageService(MessageStore& messages, Membership& membership, EventBus& events, const Clock& clock, IdGen& ids);
+  struct Ports {
+    MessageStore& messages;
+    Membership& membership;
+    EventBus& live;   // every change, to the chat's members' connections
+    EventLog& events; // message.created and message.read, for other services
+    const Clock& clock;
+    IdGen& ids;
+  };
+  explicit MessageService(Ports ports);
 
   Result<Appended> send(std::string_view me, const SendInput& input);
   // Author only.
@@ -60,11 +68,14 @@ class MessageService final : public MessageDigest {
   Result<domain::Role> require_member(std::string_view me, std::string_view chat_id);
   Result<Message> live_message(std::string_view chat_id, std::string_view message_id);
   Result<Cursor> advance(std::string_view me, std::string_view chat_id, std::int64_t read, std::int64_t delivered);
-  void publish(std::string type, std::string_view chat_id, std::string payload, std::string_view exclude = {});
+  // Returns the members it was published to (empty when they could not be read).
+  std::vector<std::string> publish(std::string type, std::string_view chat_id, std::string payload,
+                                   std::string_view exclude = {});
 
   MessageStore& messages_;
   Membership& membership_;
-  EventBus& events_;
+  EventBus& live_;
+  EventLog& events_;
   const Clock& clock_;
   IdGen& ids_;
 };

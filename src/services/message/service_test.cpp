@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "adapters/inproc/inproc_event_bus.hpp"
+#include "adapters/inproc/inproc_event_log.hpp"
 #include "adapters/inproc/memory_presence.hpp"
 #include "adapters/sqlite/database.hpp"
 #include "adapters/sqlite/sqlite_chat_store.hpp"
@@ -27,8 +28,8 @@ class ConversationTest : public ::testing::Test {
         message_store_(db_),
         users_(profiles_, clock_),
         directory_(chat_store_),
-        messages_(message_store_, directory_, bus_, clock_, ids_),
-        chats_(ChatConfig{4}, {chat_store_, users_, messages_, presence_, bus_, clock_, ids_}) {
+        messages_({message_store_, directory_, bus_, log_, clock_, ids_}),
+        chats_(ChatConfig{4}, {chat_store_, users_, messages_, presence_, bus_, log_, clock_, ids_}) {
     for (const char* id : {"ann", "bob", "cat", "dan", "eve"}) EXPECT_TRUE(users_.create_profile({id, id, "", id}));
     bus_.subscribe([this](const LiveEvent& e) { events_.push_back(e); });
   }
@@ -53,6 +54,7 @@ class ConversationTest : public ::testing::Test {
   ProfileDirectory users_;
   ChatDirectory directory_;
   InprocEventBus bus_;
+  InprocEventLog log_;
   MemoryPresence presence_;
   std::vector<LiveEvent> events_;
   MessageService messages_;

@@ -1,0 +1,225 @@
+#include "adapters/sqlite/sqlite_notification_store.hpp"
+
+#include <string>
+
+namespace parley {
+
+namespace {
+
+constexpr const char* kColumns =
+    "SELECT id, user_id, kind, chat_id, actor_id, message_id, seq, count, preview, created_at_ms, updated_at_ms, "
+    "read_at_ms FROM notification_notifications ";
+
+Notification read_notification(const Statement& st) {
+  Notification n;
+  n.id = st.column_text(0);
+  n.user_id = st.column_text(1);
+  n.kind = st.column_text(2);
+  n.chat_id = st.column_text(3);
+  n.actor_id = st.column_text(4);
+  n.message_id = st.column_text(5);
+  n.seq = st.column_int64(6);
+  n.count = st.column_int64(7);
+  n.preview = st.column_text(8);
+  n.created_at_ms = st.column_int64(9);
+  n.updated_at_ms = st.column_int64(10);
+  n.read_at_ms = st.column_int64(11);
+  return n;
+}
+
+Result<std::vector<Notification>> read_all(Statement& st) {
+  std::vector<Notification> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return fail(row.error());
+    if (!*row) return out;
+    out.push_back(read_notification(st));
+  }
+}
+
+Result<void> insert(Connection& conn, const Notification& n, std::string_view dedupe_key) {
+  Statement st(conn,
+               "INSERT INTO notification_notifications (id, user_id, kind, chat_id, actor_id, message_id, seq, count, "
+               "preview, dedupe_key, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+               "?11, ?12)");
+  st.bind_text(1, n.id).bind_text(2, n.user_id).bind_text(3, n.kind).bind_text(4, n.chat_id);
+  st.bind_text(5, n.actor_id).bind_text(6, n.message_id).bind_int64(7, n.seq).bind_int64(8, n.count);
+  st.bind_text(9, n.preview).bind_int64(11, n.created_at_ms).bind_int64(12, n.updated_at_ms);
+  if (dedupe_key.empty())
+    st.bind_null(10);
+  else
+    st.bind_text(10, dedupe_key);
+  return st.run();
+}
+
+Result<void> delete_check(Connection& conn, const MessageCheck& c) {
+  Statement st(conn, "DELETE FROM notification_checks WHERE user_id = ?1 AND chat_id = ?2 AND seq = ?3");
+  st.bind_text(1, c.user_id).bind_text(2, c.chat_id).bind_int64(3, c.seq);
+  return st.run();
+}
+
+Result<std::int64_t> changed_rows(Connection& conn, Statement& st) {
+  if (auto r = st.run(); !r) return fail(r.error());
+  return static_cast<std::int64_t>(conn.changes());
+}
+
+} // namespace
+
+Result<bool> SqliteNotificationStore::add(const Notification& n, std::string_view dedupe_key) {
+  auto conn = db_.lock();
+  auto r = insert(conn, n, dedupe_key);
+  if (!r && is_unique_violation(r.error(), "notification_notifications.dedupe_key")) return false;
+  if (!r) return fail(r.error());
+  return true;
+}
+
+Result<void> SqliteNotificationStore::schedule(const std::vector<MessageCheck>& checks) {
+  if (checks.empty()) return {};
+  auto conn = db_.lock();
+  auto tx = Transaction::begin(conn);
+  if (!tx) return fail(tx.error());
+  Statement st(conn,
+               "INSERT INTO notification_checks (user_id, chat_id, seq, message_id, actor_id, preview, due_ms) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING");
+  for (const auto& c : checks) {
+    st.bind_text(1, c.user_id).bind_text(2, c.chat_id).bind_int64(3, c.seq).bind_text(4, c.message_id);
+    st.bind_text(5, c.actor_id).bind_text(6, c.preview).bind_int64(7, c.due_ms);
+    if (auto r = st.run(); !r) return fail(r.error());
+    st.reset();
+  }
+  return tx->commit();
+}
+
+Result<std::vector<MessageCheck>> SqliteNotificationStore::due(std::int64_t now_ms, int limit) {
+  auto conn = db_.lock();
+  Statement st(conn,
+               "SELECT user_id, chat_id, seq, message_id, actor_id, preview, due_ms FROM notification_checks "
+               "WHERE due_ms <= ?1 ORDER BY due_ms, chat_id, seq LIMIT ?2");
+  st.bind_int64(1, now_ms).bind_int64(2, limit);
+  std::vector<MessageCheck> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return fail(row.error());
+    if (!*row) return out;
+    out.push_back({st.column_text(0), st.column_text(1), st.column_int64(2), st.column_text(3), st.column_text(4),
+                   st.column_text(5), st.column_int64(6)});
+  }
+}
+
+Result<void> SqliteNotificationStore::drop(const MessageCheck& check) {
+  auto conn = db_.lock();
+  return delete_check(conn, check);
+}
+
+Result<std::optional<Notification>> SqliteNotificationStore::count(const MessageCheck& c, std::string_view new_id,
+                                                                   std::int64_t now_ms) {
+  auto conn = db_.lock();
+  auto tx = Transaction::begin(conn);
+  if (!tx) return fail(tx.error());
+  if (auto r = delete_check(conn, c); !r) return fail(r.error());
+  Statement counted(conn,
+                    "INSERT INTO notification_counted (user_id, chat_id, last_seq) VALUES (?1, ?2, ?3) "
+                    "ON CONFLICT (user_id, chat_id) DO UPDATE SET last_seq = excluded.last_seq "
+                    "WHERE excluded.last_seq > last_seq");
+  counted.bind_text(1, c.user_id).bind_text(2, c.chat_id).bind_int64(3, c.seq);
+  auto moved = changed_rows(conn, counted);
+  if (!moved) return fail(moved.error());
+  if (*moved == 0) { // counted before
+    if (auto r = tx->commit(); !r) return fail(r.error());
+    return std::optional<Notification>{};
+  }
+  Statement bump(conn,
+                 "UPDATE notification_notifications SET count = count + 1, actor_id = ?3, message_id = ?4, seq = ?5, "
+                 "preview = ?6, updated_at_ms = ?7, mailed = 0 "
+                 "WHERE user_id = ?1 AND chat_id = ?2 AND kind = 'message' AND read_at_ms = 0");
+  bump.bind_text(1, c.user_id).bind_text(2, c.chat_id).bind_text(3, c.actor_id).bind_text(4, c.message_id);
+  bump.bind_int64(5, c.seq).bind_text(6, c.preview).bind_int64(7, now_ms);
+  auto bumped = changed_rows(conn, bump);
+  if (!bumped) return fail(bumped.error());
+  if (*bumped == 0) {
+    const Notification n{std::string(new_id), c.user_id, "message", c.chat_id, c.actor_id, c.message_id, c.seq, 1,
+                         c.preview,           now_ms,    now_ms,    0};
+    if (auto r = insert(conn, n, {}); !r) return fail(r.error());
+  }
+  Statement st(conn,
+               std::string(kColumns) + "WHERE user_id = ?1 AND chat_id = ?2 AND kind = 'message' AND read_at_ms = 0");
+  st.bind_text(1, c.user_id).bind_text(2, c.chat_id);
+  auto found = read_all(st);
+  if (!found) return fail(found.error());
+  if (auto r = tx->commit(); !r) return fail(r.error());
+  if (found->empty()) return std::optional<Notification>{};
+  return std::optional<Notification>{std::move(found->front())};
+}
+
+Result<std::vector<Notification>> SqliteNotificationStore::list(std::string_view user_id,
+                                                                const std::optional<NotificationCursor>& after,
+                                                                int limit) {
+  if (limit <= 0) return std::vector<Notification>{};
+  auto conn = db_.lock();
+  std::string sql = std::string(kColumns) + "WHERE user_id = ?1 ";
+  if (after) sql += "AND (updated_at_ms, id) < (?2, ?3) ";
+  sql += "ORDER BY updated_at_ms DESC, id DESC LIMIT ?4";
+  Statement st(conn, sql);
+  st.bind_text(1, user_id).bind_int64(4, limit);
+  if (after) st.bind_int64(2, after->updated_at_ms).bind_text(3, after->id);
+  return read_all(st);
+}
+
+Result<std::int64_t> SqliteNotificationStore::unread_count(std::string_view user_id) {
+  auto conn = db_.lock();
+  Statement st(conn, "SELECT COUNT(*) FROM notification_notifications WHERE user_id = ?1 AND read_at_ms = 0");
+  st.bind_text(1, user_id);
+  auto row = st.step();
+  if (!row) return fail(row.error());
+  return st.column_int64(0);
+}
+
+Result<bool> SqliteNotificationStore::mark_read(std::string_view user_id, std::string_view id, std::int64_t now_ms) {
+  auto conn = db_.lock();
+  Statement st(conn,
+               "UPDATE notification_notifications SET read_at_ms = CASE WHEN read_at_ms = 0 THEN ?3 ELSE read_at_ms "
+               "END WHERE user_id = ?1 AND id = ?2");
+  st.bind_text(1, user_id).bind_text(2, id).bind_int64(3, now_ms);
+  auto n = changed_rows(conn, st);
+  if (!n) return fail(n.error());
+  return *n > 0;
+}
+
+Result<std::int64_t> SqliteNotificationStore::mark_all_read(std::string_view user_id, std::int64_t now_ms) {
+  auto conn = db_.lock();
+  Statement st(conn, "UPDATE notification_notifications SET read_at_ms = ?2 WHERE user_id = ?1 AND read_at_ms = 0");
+  st.bind_text(1, user_id).bind_int64(2, now_ms);
+  return changed_rows(conn, st);
+}
+
+Result<std::int64_t> SqliteNotificationStore::mark_chat_read(std::string_view user_id, std::string_view chat_id,
+                                                             std::int64_t up_to_seq, std::int64_t now_ms) {
+  auto conn = db_.lock();
+  Statement st(conn,
+               "UPDATE notification_notifications SET read_at_ms = ?4 "
+               "WHERE user_id = ?1 AND chat_id = ?2 AND read_at_ms = 0 AND seq > 0 AND seq <= ?3");
+  st.bind_text(1, user_id).bind_text(2, chat_id).bind_int64(3, up_to_seq).bind_int64(4, now_ms);
+  return changed_rows(conn, st);
+}
+
+Result<std::vector<Notification>> SqliteNotificationStore::take_unmailed(std::int64_t before_ms, int limit) {
+  auto conn = db_.lock();
+  auto tx = Transaction::begin(conn);
+  if (!tx) return fail(tx.error());
+  Statement st(conn, std::string(kColumns) +
+                         "WHERE mailed = 0 AND read_at_ms = 0 AND created_at_ms < ?1 ORDER BY created_at_ms, id "
+                         "LIMIT ?2");
+  st.bind_int64(1, before_ms).bind_int64(2, limit);
+  auto taken = read_all(st);
+  if (!taken) return fail(taken.error());
+  Statement mark(conn, "UPDATE notification_notifications SET mailed = 1 WHERE id = ?1");
+  for (const auto& n : *taken) {
+    mark.bind_text(1, n.id);
+    if (auto r = mark.run(); !r) return fail(r.error());
+    mark.reset();
+  }
+  if (auto r = tx->commit(); !r) return fail(r.error());
+  return taken;
+}
+
+} // namespace parley

@@ -1,0 +1,31 @@
+#pragma once
+// Domain events for other services (notifications today): what happened, durable as far
+// as the adapter allows, delivered at least once and in order per key. Consumers are
+// idempotent. Unlike the EventBus (live frames for connected clients), nobody waits for
+// a consumer: append() never blocks on one.
+
+#include <functional>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace parley {
+
+struct DomainEvent {
+  std::string id;      // unique and time-sortable
+  std::string type;    // "message.created", "message.read", "chat.updated"
+  std::string key;     // the ordering key: the chat id
+  std::string payload; // a JSON object
+};
+
+class EventLog {
+ public:
+  using Handler = std::function<Result<void>(const DomainEvent&)>;
+  virtual ~EventLog() = default;
+  virtual void append(DomainEvent event) = 0;
+  // Delivers every event appended from now on to `handler` under consumer group `group`.
+  // A failed handler is retried (with backoff) before later events of the group.
+  virtual void subscribe(std::string group, Handler handler) = 0;
+};
+
+} // namespace parley

@@ -1,0 +1,83 @@
+#pragma once
+// The notification service's notifications, and its checks of messages to notify about.
+// Guarantees: a dedupe key is applied once; a message (user, chat, seq) is counted into a
+// notification at most once, even when its check is scheduled or run twice.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace parley {
+
+struct Notification {
+  std::string id;
+  std::string user_id;
+  std::string kind; // message, mention, member_added, member_removed, owner_changed
+  std::string chat_id;
+  std::string actor_id;   // who caused it (the latest sender, for collapsed messages)
+  std::string message_id; // the (latest) message it is about, or ""
+  std::int64_t seq = 0;   // that message's seq
+  std::int64_t count = 1; // messages collapsed into it
+  std::string preview;    // the start of that message
+  std::int64_t created_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+  std::int64_t read_at_ms = 0; // 0: unread
+};
+
+struct NotificationCursor {
+  std::int64_t updated_at_ms = 0;
+  std::string id;
+};
+
+// "Tell user_id about message seq of chat_id at due_ms, unless they have read it."
+struct MessageCheck {
+  std::string user_id;
+  std::string chat_id;
+  std::int64_t seq = 0;
+  std::string message_id;
+  std::string actor_id;
+  std::string preview;
+  std::int64_t due_ms = 0;
+};
+
+class NotificationStore {
+ public:
+  virtual ~NotificationStore() = default;
+
+  // Stores `n` unless `dedupe_key` was used before: then false, nothing changes.
+  virtual Result<bool> add(const Notification& n, std::string_view dedupe_key) = 0;
+
+  // All at once; idempotent on (user_id, chat_id, seq).
+  virtual Result<void> schedule(const std::vector<MessageCheck>& checks) = 0;
+  // Checks due at `now_ms`, earliest first.
+  virtual Result<std::vector<MessageCheck>> due(std::int64_t now_ms, int limit) = 0;
+  // Removes the check without notifying (the message was read).
+  virtual Result<void> drop(const MessageCheck& check) = 0;
+  // Removes the check and counts its message into the user's unread "message"
+  // notification of the chat (created with `new_id` when there is none). Nothing is
+  // counted when this or a later seq of the chat was counted for the user before;
+  // returns the notification when it changed.
+  virtual Result<std::optional<Notification>> count(const MessageCheck& check, std::string_view new_id,
+                                                    std::int64_t now_ms) = 0;
+
+  // The user's notifications, most recently updated first, strictly after `after`.
+  virtual Result<std::vector<Notification>> list(std::string_view user_id,
+                                                 const std::optional<NotificationCursor>& after, int limit) = 0;
+  virtual Result<std::int64_t> unread_count(std::string_view user_id) = 0;
+  // False when the user has no such notification.
+  virtual Result<bool> mark_read(std::string_view user_id, std::string_view id, std::int64_t now_ms) = 0;
+  // Marks every unread notification of the user; returns how many.
+  virtual Result<std::int64_t> mark_all_read(std::string_view user_id, std::int64_t now_ms) = 0;
+  // Marks the user's unread notifications of the chat about seq <= up_to_seq; returns how many.
+  virtual Result<std::int64_t> mark_chat_read(std::string_view user_id, std::string_view chat_id,
+                                              std::int64_t up_to_seq, std::int64_t now_ms) = 0;
+  // Unread notifications created before `before_ms` and not handed out by this call
+  // before, oldest first; each is handed out once (for the e-mail digest).
+  virtual Result<std::vector<Notification>> take_unmailed(std::int64_t before_ms, int limit) = 0;
+};
+
+} // namespace parley

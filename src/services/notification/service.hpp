@@ -1,0 +1,85 @@
+#pragma once
+// The notification service: turns domain events (from the event log, at least once)
+// into notifications, idempotently, and serves them.
+//
+// - message.created: a member who is offline, or still has not read the message after
+//   `read_delay`, gets it counted into one unread "message" notification per chat;
+//   mentioned members get a "mention" notification at once instead.
+// - chat.updated: added and removed members and a new owner are told.
+// - message.read: the reader's notifications of that chat up to the read seq are read.
+// Online users receive each new or changed notification as a live `notification` event.
+// Optionally, offline users are mailed a digest of what they have not read.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "ports/email_directory.hpp"
+#include "ports/event_bus.hpp"
+#include "ports/event_log.hpp"
+#include "ports/mailer.hpp"
+#include "ports/message_digest.hpp"
+#include "ports/notification_store.hpp"
+#include "ports/presence.hpp"
+
+namespace parley {
+
+struct NotificationConfig {
+  std::chrono::milliseconds read_delay{15000}; // online members: notify when still unread after this
+  bool email_digest = false;
+  std::chrono::milliseconds digest_after{std::chrono::minutes(10)}; // mail what stayed unread this long
+};
+
+struct NotificationPage {
+  std::vector<Notification> items;
+  std::optional<NotificationCursor> next;
+};
+
+class NotificationService {
+ public:
+  static constexpr int kMaxPage = 100;
+  static constexpr int kChecksPerRun = 500;
+  static constexpr std::size_t kPreviewBytes = 140;
+
+  struct Ports {
+    NotificationStore& store;
+    MessageDigest& digests;
+    Presence& presence;
+    EventBus& live;
+    EmailDirectory& addresses; // for the digest
+    Mailer& mailer;
+    const Clock& clock;
+    IdGen& ids;
+  };
+  NotificationService(NotificationConfig config, Ports ports);
+
+  // The event log consumer (group "notifications"). Safe to call twice for one event.
+  Result<void> handle(const DomainEvent& event);
+  // Runs the message checks that are due; returns how many ran.
+  Result<int> run_due_checks();
+  // Mails each offline user with unread notifications a digest; returns mails sent.
+  Result<int> send_digests();
+  const NotificationConfig& config() const { return config_; }
+
+  Result<NotificationPage> list(std::string_view me, const std::optional<NotificationCursor>& after, int limit);
+  Result<std::int64_t> unread_count(std::string_view me);
+  Result<void> mark_read(std::string_view me, std::string_view id);
+  Result<std::int64_t> mark_all_read(std::string_view me);
+
+ private:
+  Result<void> on_message(const DomainEvent& event);
+  Result<void> on_chat_change(const DomainEvent& event);
+  Result<void> on_read(const DomainEvent& event);
+  // Stores a one-off notification (once per dedupe key) and tells the user.
+  Result<void> notify_once(Notification n, const std::string& dedupe_key);
+  void push(const Notification& n);
+
+  NotificationConfig config_;
+  Ports ports_;
+};
+
+} // namespace parley

@@ -1,0 +1,44 @@
+#include "services/notification/worker.hpp"
+
+#include "core/log.hpp"
+
+namespace parley {
+
+namespace {
+const Logger kLog{"notify"};
+}
+
+NotificationWorker::NotificationWorker(NotificationService& service, std::chrono::milliseconds poll,
+                                       std::chrono::milliseconds digest_every)
+    : service_(service), poll_(poll), digest_every_(digest_every), thread_([this] { run(); }) {}
+
+NotificationWorker::~NotificationWorker() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void NotificationWorker::run() {
+  auto next_digest = std::chrono::steady_clock::now() + digest_every_;
+  std::unique_lock lock(mutex_);
+  while (!wake_.wait_for(lock, poll_, [this] { return stopping_; })) {
+    lock.unlock();
+    // A full batch means more may be due: go on until caught up.
+    for (;;) {
+      auto ran = service_.run_due_checks();
+      if (!ran) kLog.warn("message checks failed; will retry", {{"error", ran.error().message}});
+      if (!ran || *ran < NotificationService::kChecksPerRun) break;
+    }
+    if (service_.config().email_digest && std::chrono::steady_clock::now() >= next_digest) {
+      next_digest += digest_every_;
+      if (auto sent = service_.send_digests(); !sent)
+        kLog.warn("digest failed; will retry", {{"error", sent.error().message}});
+    }
+    lock.lock();
+  }
+}
+
+} // namespace parley
