@@ -14,6 +14,19 @@ namespace parley::domain {
 constexpr std::size_t kMaxBodyBytes = 16 * 1024;
 constexpr std::size_t kMaxClientId = 64;
 constexpr std::size_t kMaxMentions = 50;
+constexpr std::size_t kMaxAttachments = 10;
+constexpr std::size_t kMaxFileName = 255;
+constexpr std::int64_t kMaxImageSide = 100000;
+
+// A file sent with a message: uploaded first (see the media service), referred to by key.
+struct Attachment {
+  std::string key;
+  std::string name; // the file name shown and used for downloads
+  std::string content_type;
+  std::int64_t size = 0;
+  std::int64_t width = 0; // images and videos, when the client knows them; 0: unknown
+  std::int64_t height = 0;
+};
 
 struct Message {
   std::string id; // time-sortable
@@ -30,7 +43,13 @@ struct Message {
   bool deleted = false;
 };
 
-// Body: 1..16 KiB of valid UTF-8 (422 "invalid_body").
+// Body: 1..16 KiB of valid UTF-8 (422 "invalid_body"); may be empty when the message
+// carries attachments.
+Result<void> check_body(std::string_view body, bool has_attachments);
+// Name: 1..255 bytes of UTF-8 without control characters or slashes; size > 0;
+// width and height 0..100000 (422 "invalid_attachment").
+Result<void> check_attachment(const Attachment& attachment);
+// The same, for a body without attachments (edits).
 Result<void> check_body(std::string_view body);
 // client_id: 1..64 printable ASCII characters (400 "invalid_client_id").
 Result<void> check_client_id(std::string_view client_id);

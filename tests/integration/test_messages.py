@@ -507,7 +507,9 @@ def test_body_limits(client: Client, users):
     assert_error(client.post(f"{CHATS}/{chat['id']}/messages", token=alice.access, json={"body": "no id"}),
                  400, "invalid_field")
     assert_error(client.post(f"{CHATS}/{chat['id']}/messages", token=alice.access,
-                             json={"client_id": cid(), "body": "x", "attachments": []}), 400, "unknown_field")
+                             json={"client_id": cid(), "body": "x", "attachments": "none"}), 400, "invalid_field")
+    assert_error(client.post(f"{CHATS}/{chat['id']}/messages", token=alice.access,
+                             json={"client_id": cid(), "body": "x", "extra": 1}), 400, "unknown_field")
     assert [m["seq"] for m in history(client, alice, chat["id"])] == [1, 2, 3]
 
 

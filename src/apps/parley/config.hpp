@@ -49,10 +49,15 @@ struct ParleyConfig {
   std::int64_t notify_delay_s = 0;
   bool notify_email_digest = false;
   std::int64_t notify_digest_after_s = 0;
+  std::string public_url;
+  std::int64_t media_max_bytes = 0;
+  std::string media_types;
+  std::int64_t media_upload_ttl_s = 0;
+  std::int64_t media_download_ttl_s = 0;
 };
 
 using P = ParleyConfig;
-inline constexpr std::array<ConfigOption<P>, 39> kParleyOptions{{
+inline constexpr std::array<ConfigOption<P>, 44> kParleyOptions{{
     {"PARLEY_LISTEN", "127.0.0.1:8080", "Address and port to serve HTTP on (port 0: any free port).", &P::listen},
     {"PARLEY_DATA_DIR", "./data", "Directory for the database, keys, mail and media.", &P::data_dir},
     {"PARLEY_IO_THREADS", "0", "Network threads (0: one per core).", &P::io_threads, 0, 256},
@@ -111,6 +116,19 @@ inline constexpr std::array<ConfigOption<P>, 39> kParleyOptions{{
      &P::notify_email_digest},
     {"PARLEY_NOTIFY_DIGEST_AFTER_S", "600", "Seconds a notification stays unread before it goes into a digest.",
      &P::notify_digest_after_s, 1, 604800},
+    {"PARLEY_PUBLIC_URL", "", "How clients reach this server, for the URLs it hands out (empty: http://PARLEY_LISTEN).",
+     &P::public_url},
+    {"PARLEY_MEDIA_MAX_BYTES", "26214400", "Largest file that may be uploaded.", &P::media_max_bytes, 1, 1LL << 34},
+    {"PARLEY_MEDIA_TYPES",
+     "image/jpeg,image/png,image/gif,image/webp,image/heic,video/mp4,video/webm,video/quicktime,audio/mpeg,"
+     "audio/ogg,audio/webm,audio/mp4,audio/wav,application/pdf,text/plain,text/csv,application/zip,"
+     "application/msword,application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+     "application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+     "application/vnd.ms-powerpoint,application/vnd.openxmlformats-officedocument.presentationml.presentation,"
+     "application/vnd.oasis.opendocument.text,application/vnd.oasis.opendocument.spreadsheet",
+     "Comma-separated content types that may be uploaded.", &P::media_types},
+    {"PARLEY_MEDIA_UPLOAD_TTL_S", "900", "Seconds an upload URL stays valid.", &P::media_upload_ttl_s, 1, 604800},
+    {"PARLEY_MEDIA_DOWNLOAD_TTL_S", "3600", "Seconds a download URL stays valid.", &P::media_download_ttl_s, 1, 604800},
 }};
 
 } // namespace parley

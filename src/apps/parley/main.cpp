@@ -15,6 +15,8 @@
 #include "adapters/inproc/inproc_event_log.hpp"
 #include "adapters/inproc/memory_presence.hpp"
 #include "adapters/inproc/memory_rate_limiter.hpp"
+#include "adapters/localfs/local_blob_routes.hpp"
+#include "adapters/localfs/local_media_storage.hpp"
 #include "adapters/mail/file_mailer.hpp"
 #include "adapters/mail/smtp_mailer.hpp"
 #include "adapters/sqlite/database.hpp"
@@ -29,6 +31,7 @@
 #include "core/log.hpp"
 #include "services/auth/routes.hpp"
 #include "services/chat/routes.hpp"
+#include "services/media/routes.hpp"
 #include "services/message/routes.hpp"
 #include "services/notification/routes.hpp"
 #include "services/notification/worker.hpp"
@@ -70,6 +73,7 @@ http::ServerConfig server_config(const ParleyConfig& c) {
   s.idle_timeout = std::chrono::seconds(c.idle_timeout_s);
   s.shutdown_grace = std::chrono::seconds(c.shutdown_grace_s);
   s.cors_origins = split_list(c.cors_origins);
+  s.large_body_prefixes = {{"/api/v1/media/blob/", static_cast<std::size_t>(c.media_max_bytes)}};
   return s;
 }
 
@@ -91,6 +95,13 @@ RealtimeConfig realtime_config(const ParleyConfig& c) {
   return r;
 }
 
+std::string public_url(const ParleyConfig& c) { return c.public_url.empty() ? "http://" + c.listen : c.public_url; }
+
+MediaConfig media_config(const ParleyConfig& c) {
+  return {c.media_max_bytes, split_list(c.media_types), std::chrono::seconds(c.media_upload_ttl_s),
+          std::chrono::seconds(c.media_download_ttl_s)};
+}
+
 NotificationConfig notification_config(const ParleyConfig& c) {
   return {std::chrono::seconds(c.notify_delay_s), c.notify_email_digest, std::chrono::seconds(c.notify_digest_after_s)};
 }
@@ -109,10 +120,10 @@ struct App {
         notification_store(db),
         limiter(clock),
         mailer(make_mailer(c, clock)),
-        signer(load_or_create_signing_key(c.jwt_key_file.empty()
-                                              ? std::filesystem::path(c.data_dir) / "keys" / "jwt-ed25519.key"
-                                              : std::filesystem::path(c.jwt_key_file)),
-               c.jwt_issuer, clock, std::chrono::seconds(c.access_ttl_s)),
+        signing_key(load_or_create_signing_key(c.jwt_key_file.empty()
+                                                   ? std::filesystem::path(c.data_dir) / "keys" / "jwt-ed25519.key"
+                                                   : std::filesystem::path(c.jwt_key_file))),
+        signer(signing_key, c.jwt_issuer, clock, std::chrono::seconds(c.access_ttl_s)),
         hasher(static_cast<unsigned long long>(c.argon2_opslimit),
                static_cast<std::size_t>(c.argon2_memlimit_kib) * 1024),
         directory(profiles, clock),
@@ -122,7 +133,10 @@ struct App {
              AuthPorts{accounts, sessions, otps, directory, *mailer, limiter, clock, ids}, signer, hasher),
         users(profiles, auth, clock),
         membership(chat_store),
-        messages({message_store, membership, bus, log, clock, ids}),
+        media_storage(std::filesystem::path(c.data_dir) / "media", public_url(c),
+                      derive_secret(signing_key, "parley media urls v1"), clock),
+        media(media_config(c), media_storage, membership, clock),
+        messages({message_store, membership, bus, log, media, clock, ids}),
         chats(ChatConfig{c.max_group_members}, {chat_store, directory, messages, presence, bus, log, clock, ids}),
         notifications(notification_config(c), {notification_store, messages, presence, bus, auth, *mailer, clock, ids}),
         realtime(realtime_config(c), {signer, messages, membership, presence, bus, clock}),
@@ -135,6 +149,8 @@ struct App {
     mount_chat_routes(router, chats, signer);
     mount_message_routes(router, messages, signer);
     mount_notification_routes(router, notifications, signer);
+    mount_media_routes(router, media, signer);
+    mount_blob_routes(router, media_storage);
   }
   // Consumers stop before the services they call go away.
   ~App() { log.close(); }
@@ -154,12 +170,15 @@ struct App {
   InprocEventLog log;
   MemoryPresence presence;
   std::unique_ptr<Mailer> mailer;
+  SigningKey signing_key;
   JwtSigner signer;
   PasswordHasher hasher;
   ProfileDirectory directory;
   AuthService auth;
   UserService users;
   ChatDirectory membership;
+  LocalMediaStorage media_storage;
+  MediaService media;
   MessageService messages;
   ChatService chats;
   NotificationService notifications;

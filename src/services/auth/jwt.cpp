@@ -129,6 +129,16 @@ SigningKey generate_signing_key() {
   return key;
 }
 
+std::string derive_secret(const SigningKey& key, std::string_view purpose) {
+  ensure_sodium();
+  std::string out(crypto_auth_hmacsha256_BYTES, '\0');
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, key.secret_key.data(), key.secret_key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(purpose.data()), purpose.size());
+  crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
 SigningKey load_or_create_signing_key(const std::filesystem::path& file) {
   ensure_sodium();
   std::error_code ec;

@@ -25,6 +25,10 @@ struct SigningKey {
   std::array<unsigned char, crypto_sign_SECRETKEYBYTES> secret_key{};
 };
 
+// 32 bytes derived from the key for `purpose` (HMAC-SHA256 keyed with the secret key):
+// a secret for other uses that rotates with the key.
+std::string derive_secret(const SigningKey& key, std::string_view purpose);
+
 // A fresh random key (tests, or callers that keep the key elsewhere).
 SigningKey generate_signing_key();
 

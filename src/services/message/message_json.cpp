@@ -37,4 +37,48 @@ boost::json::object message_json(const Message& m, const std::vector<Reaction>& 
   return obj;
 }
 
+boost::json::array attachments_json(const std::vector<domain::Attachment>& attachments) {
+  boost::json::array out;
+  for (const auto& a : attachments) {
+    boost::json::object obj{{"key", a.key}, {"name", a.name}, {"content_type", a.content_type}, {"size", a.size}};
+    if (a.width > 0) obj["width"] = a.width;
+    if (a.height > 0) obj["height"] = a.height;
+    out.push_back(std::move(obj));
+  }
+  return out;
+}
+
+Result<std::vector<domain::Attachment>> attachments_from_json(const boost::json::value* value) {
+  std::vector<domain::Attachment> out;
+  if (!value) return out;
+  const auto bad = [] {
+    return fail(Error::invalid("invalid_field",
+                               "attachments is an array of at most 10 objects with key, name, "
+                               "content_type, size and optional width and height"));
+  };
+  if (!value->is_array() || value->as_array().size() > domain::kMaxAttachments) return bad();
+  for (const auto& item : value->as_array()) {
+    if (!item.is_object()) return bad();
+    domain::Attachment a;
+    for (const auto& [name, field] : item.as_object()) {
+      if (name == "key" && field.is_string())
+        a.key = field.as_string();
+      else if (name == "name" && field.is_string())
+        a.name = field.as_string();
+      else if (name == "content_type" && field.is_string())
+        a.content_type = field.as_string();
+      else if (name == "size" && field.is_int64())
+        a.size = field.as_int64();
+      else if (name == "width" && field.is_int64())
+        a.width = field.as_int64();
+      else if (name == "height" && field.is_int64())
+        a.height = field.as_int64();
+      else
+        return bad();
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 } // namespace parley

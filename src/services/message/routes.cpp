@@ -42,11 +42,18 @@ void mount_message_routes(http::Router& router, MessageService& messages, const 
   router.add("POST", "/api/v1/chats/{chat_id}/messages", [&](Request& req) {
     const auto who = http::authenticate(req, verifier);
     if (!who) return error_response(who.error());
-    auto body = BodyReader::parse(req.body(), {"client_id", "body", "reply_to", "mentions"});
+    auto body = BodyReader::parse(req.body(), {"client_id", "body", "reply_to", "mentions", "attachments"});
     if (!body) return error_response(body.error());
-    SendInput in{std::string(req.path_param("chat_id")), body->required("client_id"), body->required("body"),
-                 body->optional("reply_to").value_or(""), body->string_array("mentions", domain::kMaxMentions)};
+    auto attachments = attachments_from_json(body->raw("attachments"));
+    SendInput in{std::string(req.path_param("chat_id")),
+                 body->required("client_id"),
+                 body->raw("attachments") ? body->optional("body").value_or("") : body->required("body"),
+                 body->optional("reply_to").value_or(""),
+                 body->string_array("mentions", domain::kMaxMentions),
+                 {}};
     if (auto ok = body->finish(); !ok) return error_response(ok.error());
+    if (!attachments) return error_response(attachments.error());
+    in.attachments = std::move(*attachments);
     return http::respond(messages.send(who->user_id, in), [](const Appended& a) {
       // 201 for a new message, 200 when this client_id was already stored (a retry).
       return json_response(a.created ? 201 : 200, message_json(a.message));

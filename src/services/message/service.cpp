@@ -26,6 +26,7 @@ MessageService::MessageService(Ports ports)
       membership_(ports.membership),
       live_(ports.live),
       events_(ports.events),
+      attachments_(ports.attachments),
       clock_(ports.clock),
       ids_(ports.ids) {}
 
@@ -57,7 +58,11 @@ Result<Message> MessageService::live_message(std::string_view chat_id, std::stri
 
 Result<Appended> MessageService::send(std::string_view me, const SendInput& in) {
   if (auto ok = domain::check_client_id(in.client_id); !ok) return fail(ok.error());
-  if (auto ok = domain::check_body(in.body); !ok) return fail(ok.error());
+  if (auto ok = domain::check_body(in.body, !in.attachments.empty()); !ok) return fail(ok.error());
+  if (in.attachments.size() > domain::kMaxAttachments)
+    return fail(Error::unprocessable("invalid_attachment", "at most 10 attachments"));
+  for (const auto& a : in.attachments)
+    if (auto ok = domain::check_attachment(a); !ok) return fail(ok.error());
   if (in.mentions.size() > domain::kMaxMentions)
     return fail(Error::unprocessable("invalid_mentions", "too many mentions"));
   if (auto ok = require_member(me, in.chat_id); !ok) return fail(ok.error());
@@ -73,13 +78,15 @@ Result<Appended> MessageService::send(std::string_view me, const SendInput& in) 
     if (!role) return fail(role.error());
     if (!*role) return fail(Error::unprocessable("invalid_mentions", "mentions must be members of the chat"));
   }
+  if (!in.attachments.empty())
+    if (auto ok = attachments_.check(me, in.attachments); !ok) return fail(ok.error());
   Message m;
   m.id = ids_.next();
   m.chat_id = in.chat_id;
   m.sender_id = std::string(me);
   m.client_id = in.client_id;
   m.body = in.body;
-  m.attachments_json = "[]";
+  m.attachments_json = boost::json::serialize(attachments_json(in.attachments));
   m.reply_to = in.reply_to;
   m.mentions = std::move(mentions);
   m.created_at_ms = clock_.now_ms();

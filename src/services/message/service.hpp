@@ -10,6 +10,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "ports/attachments.hpp"
 #include "ports/event_bus.hpp"
 #include "ports/event_log.hpp"
 #include "ports/membership.hpp"
@@ -24,6 +25,7 @@ struct SendInput {
   std::string body;
   std::string reply_to;              // a message id of the same chat, or ""
   std::vector<std::string> mentions; // user ids, each a member of the chat
+  std::vector<domain::Attachment> attachments;
 };
 
 struct HistoryQuery {
@@ -42,6 +44,7 @@ class MessageService final : public MessageDigest {
     Membership& membership;
     EventBus& live;   // every change, to the chat's members' connections
     EventLog& events; // message.created and message.read, for other services
+    AttachmentCheck& attachments;
     const Clock& clock;
     IdGen& ids;
   };
@@ -76,6 +79,7 @@ class MessageService final : public MessageDigest {
   Membership& membership_;
   EventBus& live_;
   EventLog& events_;
+  AttachmentCheck& attachments_;
   const Clock& clock_;
   IdGen& ids_;
 };

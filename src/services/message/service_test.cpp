@@ -18,6 +18,14 @@
 namespace parley {
 namespace {
 
+// Attachments are the media service's business, tested there; here nothing was uploaded.
+class NoUploads final : public AttachmentCheck {
+ public:
+  Result<void> check(std::string_view, const std::vector<domain::Attachment>&) override {
+    return fail(Error::unprocessable("invalid_attachment", "nothing was uploaded"));
+  }
+};
+
 class ConversationTest : public ::testing::Test {
  protected:
   ConversationTest()
@@ -28,7 +36,7 @@ class ConversationTest : public ::testing::Test {
         message_store_(db_),
         users_(profiles_, clock_),
         directory_(chat_store_),
-        messages_({message_store_, directory_, bus_, log_, clock_, ids_}),
+        messages_({message_store_, directory_, bus_, log_, no_uploads_, clock_, ids_}),
         chats_(ChatConfig{4}, {chat_store_, users_, messages_, presence_, bus_, log_, clock_, ids_}) {
     for (const char* id : {"ann", "bob", "cat", "dan", "eve"}) EXPECT_TRUE(users_.create_profile({id, id, "", id}));
     bus_.subscribe([this](const LiveEvent& e) { events_.push_back(e); });
@@ -55,6 +63,7 @@ class ConversationTest : public ::testing::Test {
   ChatDirectory directory_;
   InprocEventBus bus_;
   InprocEventLog log_;
+  NoUploads no_uploads_;
   MemoryPresence presence_;
   std::vector<LiveEvent> events_;
   MessageService messages_;

@@ -54,6 +54,14 @@ class RecordingMailer final : public Mailer {
   std::vector<Mail> sent;
 };
 
+// Attachments are the media service's business, tested there; here nothing was uploaded.
+class NoUploads final : public AttachmentCheck {
+ public:
+  Result<void> check(std::string_view, const std::vector<domain::Attachment>&) override {
+    return fail(Error::unprocessable("invalid_attachment", "nothing was uploaded"));
+  }
+};
+
 class NotificationTest : public ::testing::Test {
  protected:
   NotificationTest()
@@ -65,7 +73,7 @@ class NotificationTest : public ::testing::Test {
         notification_store_(db_),
         users_(profiles_, clock_),
         directory_(chat_store_),
-        messages_({message_store_, directory_, bus_, log_, clock_, ids_}),
+        messages_({message_store_, directory_, bus_, log_, no_uploads_, clock_, ids_}),
         chats_(ChatConfig{100}, {chat_store_, users_, messages_, presence_, bus_, log_, clock_, ids_}),
         notifications_(NotificationConfig{10s, true, 60s},
                        {notification_store_, messages_, presence_, bus_, addresses_, mailer_, clock_, ids_}) {
@@ -114,6 +122,7 @@ class NotificationTest : public ::testing::Test {
   ChatDirectory directory_;
   InprocEventBus bus_;
   RecordingLog log_;
+  NoUploads no_uploads_;
   MemoryPresence presence_;
   Addresses addresses_;
   RecordingMailer mailer_;
@@ -139,9 +148,8 @@ TEST_F(NotificationTest, AnOfflineMemberGetsOneCollapsedNotificationPerChat) {
   EXPECT_EQ(bobs[0].preview, "three");
   EXPECT_EQ(bobs[0].actor_id, "ann");
   EXPECT_EQ(bobs[1].kind, "member_added");
-  EXPECT_TRUE(std::none_of(of("ann").begin(), of("ann").end(), [](const Notification& n) {
-    return n.kind == "message";
-  })); // not for one's own messages
+  EXPECT_TRUE(std::none_of(of("ann").begin(), of("ann").end(),
+                           [](const Notification& n) { return n.kind == "message"; })); // not for one's own messages
   EXPECT_EQ(*notifications_.unread_count("bob"), 2);
 }
 
@@ -153,7 +161,7 @@ TEST_F(NotificationTest, AnOnlineMemberIsNotifiedOnlyIfTheMessageStaysUnread) {
   const auto m = send("ann", chat, "are you there?");
   deliver();
   run_checks();
-  EXPECT_EQ(of("bob").size(), 1u); // only the group invitation so far
+  EXPECT_EQ(of("bob").size(), 1u);                      // only the group invitation so far
   ASSERT_TRUE(messages_.mark_read("cat", chat, m.seq)); // cat reads it in time
   deliver();
   clock_.advance_ms(10'000);
@@ -276,7 +284,8 @@ TEST(NotificationPipeline, ASendIsAcknowledgedWhileTheConsumerIsStalled) {
   MemoryPresence presence;
   Addresses addresses;
   RecordingMailer mailer;
-  MessageService messages({message_store, directory, bus, log, clock, ids});
+  NoUploads no_uploads;
+  MessageService messages({message_store, directory, bus, log, no_uploads, clock, ids});
   ChatService chats(ChatConfig{10}, {chat_store, users, messages, presence, bus, log, clock, ids});
   NotificationService notifications(NotificationConfig{},
                                     {notification_store, messages, presence, bus, addresses, mailer, clock, ids});

@@ -210,11 +210,15 @@ void RealtimeService::handle(const std::shared_ptr<Peer>& peer, const std::strin
                  string_field(frame, "client_id").value_or(""),
                  string_field(frame, "body").value_or(""),
                  string_field(frame, "reply_to").value_or(""),
+                 {},
                  {}};
     if (const auto* m = frame.if_contains("mentions"); m && m->is_array())
       for (const auto& u : m->as_array())
         if (u.is_string() && in.mentions.size() < domain::kMaxMentions) in.mentions.emplace_back(u.as_string());
     if (in.chat_id.empty()) return missing("chat_id");
+    auto attachments = attachments_from_json(frame.if_contains("attachments"));
+    if (!attachments) return peer->send(error_frame(id, attachments.error()));
+    in.attachments = std::move(*attachments);
     peer->send({{"type", "ack"}, {"id", id}, {"client_id", in.client_id}, {"status", "accepted"}});
     return asio::post(peer->blocking, [this, peer, id, in = std::move(in)] {
       auto sent = messages_.send(peer->who.user_id, in);

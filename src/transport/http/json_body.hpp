@@ -38,6 +38,8 @@ class BodyReader {
   std::int64_t required_int(std::string_view name, std::int64_t min, std::int64_t max);
   // An optional array of at most `max_items` strings.
   std::vector<std::string> string_array(std::string_view name, std::size_t max_items);
+  // A field as it is (nullptr when absent), for shapes the readers above do not cover.
+  const boost::json::value* raw(std::string_view name) const { return object_.if_contains(name); }
   // The first problem recorded by the field reads, if any.
   Result<void> finish() const;
 

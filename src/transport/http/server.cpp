@@ -1,5 +1,6 @@
 #include "transport/http/server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <mutex>
@@ -116,7 +117,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   asio::awaitable<bool> wait_for_request();
   asio::awaitable<bool> write(Response res, unsigned version, bool keep_alive);
   asio::awaitable<void> linger();
-  Response refusal(const error_code& ec) const;
+  std::size_t largest_body_limit() const;
+  std::size_t body_limit(std::string_view target) const;
+  Response refusal(const error_code& ec, std::size_t limit) const;
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -152,10 +155,22 @@ asio::awaitable<void> HttpSession::linger() {
     drained += co_await stream_.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
 }
 
-Response HttpSession::refusal(const error_code& ec) const {
+std::size_t HttpSession::largest_body_limit() const {
+  std::size_t largest = core_.config_.max_body_bytes;
+  for (const auto& [prefix, limit] : core_.config_.large_body_prefixes) largest = std::max(largest, limit);
+  return largest;
+}
+
+std::size_t HttpSession::body_limit(std::string_view target) const {
+  for (const auto& [prefix, limit] : core_.config_.large_body_prefixes)
+    if (target.starts_with(prefix)) return limit;
+  return core_.config_.max_body_bytes;
+}
+
+Response HttpSession::refusal(const error_code& ec, std::size_t limit) const {
   if (ec == beast::http::error::body_limit)
-    return error_response(Error::too_large(
-        "payload_too_large", "request body exceeds " + std::to_string(core_.config_.max_body_bytes) + " bytes"));
+    return error_response(
+        Error::too_large("payload_too_large", "request body exceeds " + std::to_string(limit) + " bytes"));
   if (ec == beast::http::error::header_limit) {
     Response res = error_response(Error::invalid("headers_too_large", "request headers are too large"));
     res.status = 431;
@@ -169,15 +184,22 @@ asio::awaitable<void> HttpSession::run() {
     if (!co_await wait_for_request()) break;
     beast::http::request_parser<beast::http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(core_.config_.max_header_bytes));
-    parser.body_limit(core_.config_.max_body_bytes);
     stream_.expires_after(core_.config_.read_timeout);
     error_code ec;
-    co_await beast::http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    // The limit depends on the path: admit the largest while reading the header, then
+    // apply the path's own (to the announced length, and to a chunked body as it comes).
+    parser.body_limit(largest_body_limit());
+    co_await beast::http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    const auto limit = body_limit(parser.get().target());
+    parser.body_limit(limit);
+    if (!ec && parser.content_length() && *parser.content_length() > limit) ec = beast::http::error::body_limit;
+    if (!ec && !parser.is_done())
+      co_await beast::http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == beast::http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset || ec == asio::error::eof)
       break;
-    if (ec) {                     // malformed or over a limit: answer, then close (the stream is out of sync)
-      Response res = refusal(ec); // named: GCC 12 may destroy temporaries of a co_await twice
+    if (ec) {                            // malformed or over a limit: answer, then close (the stream is out of sync)
+      Response res = refusal(ec, limit); // named: GCC 12 may destroy temporaries of a co_await twice
       co_await write(std::move(res), 11, false);
       co_await linger();
       break;

@@ -36,6 +36,9 @@ struct ServerConfig {
   std::chrono::seconds idle_timeout{60}; // between requests on a kept-alive connection
   std::chrono::seconds shutdown_grace{10};
   std::vector<std::string> cors_origins;
+  // Paths starting with one of these prefixes take bodies up to the given size instead
+  // of max_body_bytes (uploads).
+  std::vector<std::pair<std::string, std::size_t>> large_body_prefixes;
 };
 
 // Takes over a connection whose request asked for a WebSocket upgrade on a path the
