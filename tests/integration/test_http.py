@@ -258,3 +258,37 @@ def test_graceful_shutdown(parley):
 @pytest.fixture(scope="module")
 def viewer_token(client: Client):
     return client.new_user().access
+
+
+def raw_get(srv, target: str) -> str:
+    host, port = srv.url("/").split("//")[1].split("/")[0].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        chunks = []
+        while data := sock.recv(65536):
+            chunks.append(data)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_web_client_is_served_with_client_side_routes(parley, tmp_path):
+    web = tmp_path / "web"
+    (web / "assets").mkdir(parents=True)
+    (web / "index.html").write_text("<!doctype html><title>Parley</title>")
+    (web / "assets" / "app-3f2a.js").write_text("console.log('parley')")
+    srv = parley(name="web", PARLEY_WEB_DIR=str(web))
+    for path in ("/", "/chats/123", "/login?next=%2F"):
+        r = requests.get(srv.url(path), timeout=10)
+        assert r.status_code == 200, path
+        assert r.text == "<!doctype html><title>Parley</title>"
+        assert r.headers["Content-Type"].startswith("text/html")
+        assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    js = requests.get(srv.url("/assets/app-3f2a.js"), timeout=10)
+    assert js.status_code == 200 and js.headers["Content-Type"].startswith("text/javascript")
+    assert "immutable" in js.headers["Cache-Control"]
+    for path in ("/assets/missing.js", "/api/v1/nope", "/assets/..%2F..%2Findex.html", "/.env"):
+        r = requests.get(srv.url(path), timeout=10)
+        assert r.status_code == 404, path
+        assert r.json()["error"]["code"] == "not_found"
+    text = raw_get(srv, "/../../../../etc/passwd")  # not normalised by a client library
+    assert "root:" not in text
+    assert requests.post(srv.url("/chats/123"), timeout=10).status_code == 404

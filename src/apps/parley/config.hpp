@@ -12,6 +12,7 @@ namespace parley {
 struct ParleyConfig {
   std::string listen;
   std::string data_dir;
+  std::string web_dir;
   std::int64_t io_threads = 0;
   std::int64_t handler_threads = 0;
   std::int64_t node_id = 0;
@@ -57,9 +58,11 @@ struct ParleyConfig {
 };
 
 using P = ParleyConfig;
-inline constexpr std::array<ConfigOption<P>, 44> kParleyOptions{{
+inline constexpr std::array<ConfigOption<P>, 45> kParleyOptions{{
     {"PARLEY_LISTEN", "127.0.0.1:8080", "Address and port to serve HTTP on (port 0: any free port).", &P::listen},
     {"PARLEY_DATA_DIR", "./data", "Directory for the database, keys, mail and media.", &P::data_dir},
+    {"PARLEY_WEB_DIR", "./web/dist", "The built web client, served at / (absent: only the API is served).",
+     &P::web_dir},
     {"PARLEY_IO_THREADS", "0", "Network threads (0: one per core).", &P::io_threads, 0, 256},
     {"PARLEY_HANDLER_THREADS", "0", "Threads for request handlers (0: four per core).", &P::handler_threads, 0, 1024},
     {"PARLEY_NODE_ID", "0", "This node's id (0-1023), part of every generated id.", &P::node_id, 0, 1023},

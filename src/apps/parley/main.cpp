@@ -39,6 +39,7 @@
 #include "services/user/routes.hpp"
 #include "transport/http/ops_routes.hpp"
 #include "transport/http/server.hpp"
+#include "transport/http/static_files.hpp"
 
 namespace parley {
 namespace {
@@ -140,6 +141,7 @@ struct App {
         chats(ChatConfig{c.max_group_members}, {chat_store, directory, messages, presence, bus, log, clock, ids}),
         notifications(notification_config(c), {notification_store, messages, presence, bus, auth, *mailer, clock, ids}),
         realtime(realtime_config(c), {signer, messages, membership, presence, bus, clock}),
+        web(c.web_dir),
         notification_worker(notifications, std::chrono::milliseconds(200),
                             std::clamp<std::chrono::milliseconds>(notifications.config().digest_after,
                                                                   std::chrono::seconds(1), std::chrono::minutes(1))) {
@@ -151,6 +153,7 @@ struct App {
     mount_notification_routes(router, notifications, signer);
     mount_media_routes(router, media, signer);
     mount_blob_routes(router, media_storage);
+    if (!c.web_dir.empty()) router.set_fallback([this](http::Request& req) { return web.serve(req); });
   }
   // Consumers stop before the services they call go away.
   ~App() { log.close(); }
@@ -183,6 +186,7 @@ struct App {
   ChatService chats;
   NotificationService notifications;
   RealtimeService realtime;
+  http::StaticFiles web;
   NotificationWorker notification_worker;
   http::Router router;
   http::HttpMetrics metrics;

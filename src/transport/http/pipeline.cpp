@@ -74,15 +74,22 @@ Response Pipeline::dispatch(Request& req, std::string& route_name) const {
     res.headers.emplace_back("Access-Control-Max-Age", "600");
     return res;
   }
-  if (!match.route) {
+  const Handler* handler = match.route ? &match.route->handler : nullptr;
+  const auto verb = req.message.method();
+  if (!handler && !match.path_matched && router_.fallback() &&
+      (verb == beast_http::verb::get || verb == beast_http::verb::head)) {
+    handler = &router_.fallback();
+    route_name = "static";
+  }
+  if (!handler) {
     if (!match.path_matched) return error_response(Error::not_found("not_found", "no such route"));
     Response res = error_response({ErrorKind::method_not_allowed, "method_not_allowed", "method not allowed here"});
     res.headers.emplace_back("Allow", join(match.allowed, ", "));
     return res;
   }
-  route_name = match.route->pattern;
+  if (match.route) route_name = match.route->pattern;
   try {
-    return match.route->handler(req);
+    return (*handler)(req);
   } catch (const std::exception& e) {
     kLog.error("handler failed", {{"req", req.request_id}, {"route", route_name}, {"what", e.what()}});
   } catch (...) {

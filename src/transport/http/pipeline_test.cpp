@@ -65,3 +65,22 @@ TEST_F(PipelineTest, CorsOnlyForConfiguredOrigins) {
 }
 
 } // namespace parley::http
+
+namespace parley::http {
+
+TEST_F(PipelineTest, TheFallbackAnswersOnlyUnroutedReads) {
+  router.set_fallback([](Request&) {
+    Response res;
+    res.body = "page";
+    res.content_type = "text/html";
+    return res;
+  });
+  EXPECT_EQ(run(beast_http::verb::get, "/chats/123").body, "page");
+  EXPECT_EQ(run(beast_http::verb::head, "/").body, "page");
+  EXPECT_EQ(run(beast_http::verb::post, "/chats/123").status, 404u);   // only reads
+  EXPECT_EQ(run(beast_http::verb::delete_, "/ok").status, 405u);       // a routed path keeps its 405
+  EXPECT_EQ(run(beast_http::verb::get, "/ok").body, R"({"ok":true})"); // routes win
+  EXPECT_NE(metrics.render().find(R"(route="static")"), std::string::npos);
+}
+
+} // namespace parley::http

@@ -35,9 +35,13 @@ class Router {
   RouteMatch match(std::string_view method, std::string_view path,
                    std::vector<std::pair<std::string, std::string>>& params) const;
   const std::vector<Route>& routes() const { return routes_; }
+  // Answers GET and HEAD requests whose path no route has (a static web client).
+  void set_fallback(Handler handler) { fallback_ = std::move(handler); }
+  const Handler& fallback() const { return fallback_; }
 
  private:
   std::vector<Route> routes_;
+  Handler fallback_;
 };
 
 } // namespace parley::http
