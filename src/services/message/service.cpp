@@ -30,6 +30,10 @@ MessageService::MessageService(Ports ports)
       clock_(ports.clock),
       ids_(ports.ids) {}
 
+std::mutex& MessageService::order_of(std::string_view chat_id) {
+  return order_[std::hash<std::string_view>{}(chat_id) % order_.size()];
+}
+
 std::vector<std::string> MessageService::publish(std::string type, std::string_view chat_id, std::string payload,
                                                  std::string_view exclude) {
   auto members = membership_.member_ids(chat_id);
@@ -90,18 +94,19 @@ Result<Appended> MessageService::send(std::string_view me, const SendInput& in) 
   m.reply_to = in.reply_to;
   m.mentions = std::move(mentions);
   m.created_at_ms = clock_.now_ms();
+  // Appending and publishing under the chat's lock: live events leave in seq order.
+  std::unique_lock order(order_of(in.chat_id));
   auto appended = messages_.append(m);
-  if (!appended) return appended;
-  if (appended->created) {
-    (void)membership_.touch(in.chat_id, appended->message.created_at_ms);
-    // The sender has read what they sent.
-    (void)messages_.advance(in.chat_id, me, appended->message.seq, appended->message.seq);
-    auto body = message_json(appended->message);
-    const auto members = publish("message.new", in.chat_id, json(body));
-    boost::json::array member_ids(members.begin(), members.end());
-    events_.append({ids_.next(), "message.created", in.chat_id,
-                    json({{"message", std::move(body)}, {"member_ids", std::move(member_ids)}})});
-  }
+  if (!appended || !appended->created) return appended;
+  auto body = message_json(appended->message);
+  const auto members = publish("message.new", in.chat_id, json(body));
+  boost::json::array member_ids(members.begin(), members.end());
+  events_.append({ids_.next(), "message.created", in.chat_id,
+                  json({{"message", std::move(body)}, {"member_ids", std::move(member_ids)}})});
+  order.unlock();
+  (void)membership_.touch(in.chat_id, appended->message.created_at_ms);
+  // The sender has read what they sent.
+  (void)messages_.advance(in.chat_id, me, appended->message.seq, appended->message.seq);
   return appended;
 }
 

@@ -3,6 +3,8 @@
 // history, read/delivered cursors, reactions. Members only: anyone else gets
 // "chat_not_found".
 
+#include <array>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,6 +77,9 @@ class MessageService final : public MessageDigest {
   std::vector<std::string> publish(std::string type, std::string_view chat_id, std::string payload,
                                    std::string_view exclude = {});
 
+  std::mutex& order_of(std::string_view chat_id);
+
+  std::array<std::mutex, 64> order_; // striped by chat: a chat's sends publish in seq order
   MessageStore& messages_;
   Membership& membership_;
   EventBus& live_;
