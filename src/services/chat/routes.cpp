@@ -1,14 +1,12 @@
 #include "services/chat/routes.hpp"
 
-#include <charconv>
-
 #include <boost/json.hpp>
 
-#include "core/base64url.hpp"
 #include "services/chat/chat_json.hpp"
 #include "services/message/message_json.hpp"
 #include "transport/http/authenticate.hpp"
 #include "transport/http/json_body.hpp"
+#include "transport/http/query.hpp"
 #include "transport/http/response.hpp"
 
 namespace parley {
@@ -23,25 +21,6 @@ using http::Response;
 constexpr std::size_t kMaxInitialMembers = 1000;
 
 Response view_response(const ChatView& v) { return json_response(200, view_json(v)); }
-
-std::string encode_cursor(const ChatListCursor& c) {
-  return base64url_encode(std::to_string(c.last_activity_ms) + ":" + c.chat_id);
-}
-
-Result<std::optional<ChatListCursor>> decode_cursor(const std::optional<std::string>& text) {
-  if (!text || text->empty()) return std::optional<ChatListCursor>{};
-  const auto raw = base64url_decode(*text);
-  const auto colon = raw ? raw->find(':') : std::string::npos;
-  ChatListCursor c;
-  if (colon != std::string::npos) {
-    const auto [ptr, ec] = std::from_chars(raw->data(), raw->data() + colon, c.last_activity_ms);
-    if (ec == std::errc() && ptr == raw->data() + colon && colon + 1 < raw->size()) {
-      c.chat_id = raw->substr(colon + 1);
-      return std::optional<ChatListCursor>{std::move(c)};
-    }
-  }
-  return fail(Error::invalid("invalid_cursor", "the cursor is not valid"));
-}
 
 } // namespace
 
@@ -73,38 +52,40 @@ void mount_chat_routes(http::Router& router, ChatService& chats, const AccessTok
   router.add("GET", "/api/v1/chats", [&](Request& req) {
     const auto who = http::authenticate(req, verifier);
     if (!who) return error_response(who.error());
-    const auto cursor = decode_cursor(req.query("cursor"));
+    const auto cursor = http::cursor_param(req);
     if (!cursor) return error_response(cursor.error());
-    int limit = 20;
-    if (const auto text = req.query("limit")) {
-      const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
-      if (ec != std::errc() || ptr != text->data() + text->size())
-        return error_response(Error::invalid("invalid_query", "limit must be a number"));
-    }
-    return http::respond(chats.list(who->user_id, *cursor, limit), [](const ChatPage& page) {
-      boost::json::array items;
-      for (const auto& item : page.items) {
-        auto obj = chat_json(item.chat);
-        obj["last_message"] =
-            item.digest.last_message ? boost::json::value(message_json(*item.digest.last_message)) : nullptr;
-        obj["last_seq"] = item.digest.last_seq;
-        obj["read_seq"] = item.digest.read_seq;
-        obj["unread_count"] = item.digest.unread_count;
-        boost::json::array ids;
-        for (const auto& id : item.member_ids) ids.emplace_back(id);
-        obj["member_ids"] = std::move(ids);
-        boost::json::value presence = nullptr; // the other member's, in 1:1 chats
-        if (!item.partner_id.empty()) {
-          auto p = presence_json(item.partner);
-          p["user_id"] = item.partner_id;
-          presence = std::move(p);
-        }
-        obj["presence"] = std::move(presence);
-        items.push_back(std::move(obj));
-      }
-      return json_response(200, {{"items", items},
-                                 {"next_cursor", page.next ? boost::json::value(encode_cursor(*page.next)) : nullptr}});
-    });
+    const auto limit = http::query_int(req, "limit", 20);
+    if (!limit) return error_response(limit.error());
+    std::optional<ChatListCursor> after;
+    if (*cursor) after = ChatListCursor{(*cursor)->number, (*cursor)->id};
+    return http::respond(
+        chats.list(who->user_id, after, static_cast<int>(std::min<std::int64_t>(*limit, 1000))),
+        [](const ChatPage& page) {
+          boost::json::array items;
+          for (const auto& item : page.items) {
+            auto obj = chat_json(item.chat);
+            obj["last_message"] =
+                item.digest.last_message ? boost::json::value(message_json(*item.digest.last_message)) : nullptr;
+            obj["last_seq"] = item.digest.last_seq;
+            obj["read_seq"] = item.digest.read_seq;
+            obj["unread_count"] = item.digest.unread_count;
+            boost::json::array ids;
+            for (const auto& id : item.member_ids) ids.emplace_back(id);
+            obj["member_ids"] = std::move(ids);
+            boost::json::value presence = nullptr; // the other member's, in 1:1 chats
+            if (!item.partner_id.empty()) {
+              auto p = presence_json(item.partner);
+              p["user_id"] = item.partner_id;
+              presence = std::move(p);
+            }
+            obj["presence"] = std::move(presence);
+            items.push_back(std::move(obj));
+          }
+          return json_response(200, {{"items", items},
+                                     {"next_cursor", page.next ? boost::json::value(http::encode_keyset(
+                                                                     {page.next->last_activity_ms, page.next->chat_id}))
+                                                               : nullptr}});
+        });
   });
 
   router.add("GET", "/api/v1/chats/{chat_id}", [&](Request& req) {

@@ -1,6 +1,5 @@
 #include "services/message/routes.hpp"
 
-#include <charconv>
 #include <limits>
 
 #include <boost/json.hpp>
@@ -8,6 +7,7 @@
 #include "services/message/message_json.hpp"
 #include "transport/http/authenticate.hpp"
 #include "transport/http/json_body.hpp"
+#include "transport/http/query.hpp"
 #include "transport/http/response.hpp"
 
 namespace parley {
@@ -20,17 +20,6 @@ using http::Request;
 using http::Response;
 
 constexpr std::int64_t kMaxSeq = INT64_MAX / 2;
-
-// A non-negative integer query parameter, `fallback` when absent.
-Result<std::int64_t> query_int(const Request& req, std::string_view name, std::int64_t fallback) {
-  const auto text = req.query(name);
-  if (!text) return fallback;
-  std::int64_t v = 0;
-  const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc() || ptr != text->data() + text->size() || v < 0)
-    return fail(Error::invalid("invalid_query", std::string(name) + " must be a non-negative integer"));
-  return v;
-}
 
 Response cursor_response(const Cursor& c) {
   return json_response(200, {{"read_seq", c.read_seq}, {"delivered_seq", c.delivered_seq}});
@@ -63,9 +52,9 @@ void mount_message_routes(http::Router& router, MessageService& messages, const 
   router.add("GET", "/api/v1/chats/{chat_id}/messages", [&](Request& req) {
     const auto who = http::authenticate(req, verifier);
     if (!who) return error_response(who.error());
-    const auto before = query_int(req, "before", 0);
-    const auto after = query_int(req, "after", 0);
-    const auto limit = query_int(req, "limit", 50);
+    const auto before = http::query_int(req, "before", 0);
+    const auto after = http::query_int(req, "after", 0);
+    const auto limit = http::query_int(req, "limit", 50);
     for (const auto* r : {&before, &after, &limit})
       if (!*r) return error_response(r->error());
     HistoryQuery q{*before, *after, static_cast<int>(std::min<std::int64_t>(*limit, 1000))};

@@ -1,12 +1,11 @@
 #include "services/user/routes.hpp"
 
-#include <charconv>
-
 #include <boost/json.hpp>
 
 #include "core/time_format.hpp"
 #include "transport/http/authenticate.hpp"
 #include "transport/http/json_body.hpp"
+#include "transport/http/query.hpp"
 #include "transport/http/response.hpp"
 
 namespace parley {
@@ -68,13 +67,10 @@ void mount_user_routes(http::Router& router, UserService& users, const AccessTok
   router.add("GET", "/api/v1/users", [&users, &verifier](Request& req) {
     const auto who = http::authenticate(req, verifier);
     if (!who) return error_response(who.error());
-    int limit = 20;
-    if (const auto text = req.query("limit")) {
-      const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
-      if (ec != std::errc() || ptr != text->data() + text->size())
-        return error_response(Error::invalid("invalid_query", "limit must be a number"));
-    }
-    return http::respond(users.search(req.query("q").value_or(""), req.query("cursor").value_or(""), limit),
+    const auto limit = http::query_int(req, "limit", 20);
+    if (!limit) return error_response(limit.error());
+    return http::respond(users.search(req.query("q").value_or(""), req.query("cursor").value_or(""),
+                                      static_cast<int>(std::min<std::int64_t>(*limit, 1000))),
                          [](const ProfilePage& page) {
                            boost::json::array items;
                            for (const auto& p : page.items) items.push_back(public_profile(p));
