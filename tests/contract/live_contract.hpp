@@ -1,0 +1,148 @@
+#pragma once
+// Contracts of the live ports, for every adapter family:
+// - EventBus: every subscriber of every node gets each event once, whole, in publish order.
+// - Presence: a user is online from their first connection (on any node) to their last;
+//   only those two moments are changes; a node that goes away stops counting.
+// - RateLimiter: a burst is allowed, then refusals with a retry time; buckets refill;
+//   nodes share buckets.
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "live_backend.hpp"
+
+namespace parley::contract {
+
+using namespace std::chrono_literals;
+
+// Waits (bounded, generously) until `done()`; nothing here is a timing assertion.
+// `done` is called until it first holds (it may have effects, e.g. take a token).
+template <class F>
+bool eventually(F done) {
+  for (int i = 0; i < 1000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return false;
+}
+
+struct Collected {
+  std::mutex mutex;
+  std::vector<LiveEvent> events;
+  std::function<void(const LiveEvent&)> sink() {
+    return [this](const LiveEvent& e) {
+      std::lock_guard lock(mutex);
+      events.push_back(e);
+    };
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex);
+    return events.size();
+  }
+};
+
+using EventBusContract = LiveContract;
+using PresenceContract = LiveContract;
+using RateLimiterContract = LiveContract;
+
+TEST_P(EventBusContract, EverySubscriberGetsEachEventWholeAndInOrder) {
+  auto bus = backend().bus(0);
+  Collected a, b;
+  bus->subscribe(a.sink());
+  bus->subscribe(b.sink());
+  std::this_thread::sleep_for(50ms); // a remote subscription is established asynchronously
+  for (int i = 0; i < 200; ++i)
+    bus->publish({"message.new",
+                  "c" + std::to_string(i % 3),
+                  "{\"n\":" + std::to_string(i) + ",\"x\":\"a\\nb\"}",
+                  {"u1", "u2"},
+                  i % 2 ? "u1" : ""});
+  ASSERT_TRUE(eventually([&] { return a.size() == 200 && b.size() == 200; })) << a.size() << " " << b.size();
+  std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(a.size(), 200u); // once each
+  for (int i = 0; i < 200; ++i) {
+    const auto& e = a.events[static_cast<std::size_t>(i)];
+    EXPECT_EQ(e.payload, "{\"n\":" + std::to_string(i) + ",\"x\":\"a\\nb\"}");
+    EXPECT_EQ(e.chat_id, "c" + std::to_string(i % 3));
+    EXPECT_EQ(e.recipients, (std::vector<std::string>{"u1", "u2"}));
+    EXPECT_EQ(e.exclude_user, i % 2 ? "u1" : "");
+    EXPECT_EQ(b.events[static_cast<std::size_t>(i)].payload, e.payload);
+  }
+}
+
+TEST_P(EventBusContract, EventsReachEveryNode) {
+  if (!backend().shared()) GTEST_SKIP() << "in-process adapter: one node";
+  auto here = backend().bus(0);
+  auto there = backend().bus(1);
+  Collected a, b;
+  here->subscribe(a.sink());
+  there->subscribe(b.sink());
+  std::this_thread::sleep_for(50ms);
+  there->publish({"typing", "c1", "{}", {"u9"}, ""});
+  ASSERT_TRUE(eventually([&] { return a.size() == 1 && b.size() == 1; }));
+  EXPECT_EQ(a.events[0].recipients, std::vector<std::string>{"u9"});
+}
+
+TEST_P(PresenceContract, OnlineFromTheFirstConnectionToTheLast) {
+  auto p = backend().presence(0);
+  EXPECT_TRUE(*p->connected("ann", 1000));
+  EXPECT_FALSE(*p->connected("ann", 1100));
+  EXPECT_TRUE((*p->states({"ann"}))[0].online);
+  EXPECT_FALSE(*p->disconnected("ann", 1200));
+  EXPECT_TRUE(*p->disconnected("ann", 1300));
+  auto s = *p->states({"ann", "nobody"});
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_FALSE(s[0].online);
+  EXPECT_EQ(s[0].last_seen_ms, 1300);
+  EXPECT_FALSE(s[1].online);
+  EXPECT_EQ(s[1].last_seen_ms, 0);
+  EXPECT_TRUE(p->states({})->empty());
+}
+
+TEST_P(PresenceContract, ConnectionsOnOtherNodesCountAndADeadNodeStopsCounting) {
+  if (!backend().shared()) GTEST_SKIP() << "in-process adapter: one node";
+  auto a = backend().presence(0);
+  auto b = backend().presence(1);
+  EXPECT_TRUE(*a->connected("bob", 1000));
+  EXPECT_FALSE(*b->connected("bob", 1001)); // already online through node 0
+  EXPECT_FALSE(*a->disconnected("bob", 1002));
+  EXPECT_TRUE((*a->states({"bob"}))[0].online);
+  b.reset(); // node 1 goes away with bob's last connection
+  EXPECT_FALSE((*a->states({"bob"}))[0].online);
+  EXPECT_TRUE(*a->connected("bob", 1003)); // a change again
+}
+
+TEST_P(RateLimiterContract, ABurstThenRefusalsWithARetryTime) {
+  auto limiter = backend().limiter(0);
+  const RateRule rule{3, 0.001}; // a token back every 1000 s
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter->take("login:ip:1", rule).allowed);
+  const auto refused = limiter->take("login:ip:1", rule);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_GE(refused.retry_after.count(), 900);
+  EXPECT_LE(refused.retry_after.count(), 1000);
+  EXPECT_TRUE(limiter->take("login:ip:2", rule).allowed); // other keys have their own bucket
+}
+
+TEST_P(RateLimiterContract, BucketsRefill) {
+  auto limiter = backend().limiter(0);
+  const RateRule rule{1, 50}; // a token every 20 ms
+  EXPECT_TRUE(limiter->take("k", rule).allowed);
+  EXPECT_FALSE(limiter->take("k", rule).allowed);
+  EXPECT_TRUE(eventually([&] { return limiter->take("k", rule).allowed; }));
+}
+
+TEST_P(RateLimiterContract, NodesShareBuckets) {
+  if (!backend().shared()) GTEST_SKIP() << "in-process adapter: one node";
+  auto a = backend().limiter(0);
+  auto b = backend().limiter(1);
+  const RateRule rule{2, 0.001};
+  EXPECT_TRUE(a->take("otp:ann", rule).allowed);
+  EXPECT_TRUE(b->take("otp:ann", rule).allowed);
+  EXPECT_FALSE(a->take("otp:ann", rule).allowed);
+  EXPECT_FALSE(b->take("otp:ann", rule).allowed);
+}
+
+} // namespace parley::contract
