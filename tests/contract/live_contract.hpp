@@ -19,14 +19,16 @@ namespace parley::contract {
 using namespace std::chrono_literals;
 
 // Waits (bounded, generously) until `done()`; nothing here is a timing assertion.
-// `done` is called until it first holds (it may have effects, e.g. take a token).
+// `done` is called until it first holds (it may have effects, e.g. take a token) or
+// `limit` passed.
 template <class F>
-bool eventually(F done) {
-  for (int i = 0; i < 1000; ++i) {
+bool eventually(F done, std::chrono::milliseconds limit = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
     if (done()) return true;
     std::this_thread::sleep_for(5ms);
   }
-  return false;
+  return done();
 }
 
 struct Collected {

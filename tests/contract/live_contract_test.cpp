@@ -1,5 +1,6 @@
-// The live-port contracts instantiated for the in-process adapters and for Redis (the
-// server named by PARLEY_TEST_REDIS_URL; the test command starts one; unset: skipped).
+// The live-port and event-log contracts instantiated for the in-process adapters, for
+// Redis (PARLEY_TEST_REDIS_URL) and for Kafka (PARLEY_TEST_KAFKA_BROKERS); the test command
+// starts both servers (unset: those instantiations are skipped).
 
 #include <gtest/gtest.h>
 
@@ -7,13 +8,16 @@
 #include <random>
 
 #include "adapters/inproc/inproc_event_bus.hpp"
+#include "adapters/inproc/inproc_event_log.hpp"
 #include "adapters/inproc/memory_presence.hpp"
 #include "adapters/inproc/memory_rate_limiter.hpp"
+#include "adapters/kafka/kafka_event_log.hpp"
 #include "adapters/redis/redis_client.hpp"
 #include "adapters/redis/redis_event_bus.hpp"
 #include "adapters/redis/redis_presence.hpp"
 #include "adapters/redis/redis_rate_limiter.hpp"
 #include "core/clock.hpp"
+#include "event_log_contract.hpp"
 #include "live_contract.hpp"
 
 namespace parley::contract {
@@ -86,8 +90,52 @@ TEST(RedisEventBus, ReconnectsAfterTheServerDropsItsConnections) {
   }));
 }
 
+// One in-process log shared by every open() of a test (it lives as long as the test).
+class InprocLogBackend final : public EventLogBackend {
+ public:
+  std::unique_ptr<EventLog> open() override {
+    struct View final : EventLog {
+      explicit View(InprocEventLog& l) : log(l) {}
+      void append(DomainEvent e) override { log.append(std::move(e)); }
+      void subscribe(std::string g, Handler h) override { log.subscribe(std::move(g), std::move(h)); }
+      InprocEventLog& log;
+    };
+    return std::make_unique<View>(log_);
+  }
+  bool durable() const override { return false; }
+
+ private:
+  InprocEventLog log_{1000, std::chrono::milliseconds(20)};
+};
+
+class KafkaLogBackend final : public EventLogBackend {
+ public:
+  explicit KafkaLogBackend(std::string brokers) {
+    config_.brokers = std::move(brokers);
+    config_.topic = "test." + std::to_string(std::random_device{}());
+    config_.partitions = 3;
+    config_.max_backoff = std::chrono::milliseconds(50);
+  }
+  std::unique_ptr<EventLog> open() override { return std::make_unique<KafkaEventLog>(config_); }
+  bool durable() const override { return true; }
+
+ private:
+  KafkaConfig config_;
+};
+
+std::unique_ptr<EventLogBackend> kafka_backend() {
+  const char* brokers = std::getenv("PARLEY_TEST_KAFKA_BROKERS");
+  if (!brokers || !*brokers) return nullptr;
+  return std::make_unique<KafkaLogBackend>(brokers);
+}
+
+const auto kLogBackends = testing::Values(
+    EventLogParam{"Inproc", [] { return std::unique_ptr<EventLogBackend>(std::make_unique<InprocLogBackend>()); }},
+    EventLogParam{"Kafka", kafka_backend});
+
 } // namespace
 
+INSTANTIATE_TEST_SUITE_P(Log, EventLogContract, kLogBackends, event_log_name);
 INSTANTIATE_TEST_SUITE_P(Live, EventBusContract, kBackends, live_name);
 INSTANTIATE_TEST_SUITE_P(Live, PresenceContract, kBackends, live_name);
 INSTANTIATE_TEST_SUITE_P(Live, RateLimiterContract, kBackends, live_name);
