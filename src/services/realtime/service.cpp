@@ -46,8 +46,11 @@ json::value id_of(const json::object& frame) {
   return v && (v->is_string() || v->is_int64()) ? *v : json::value(nullptr);
 }
 
+// As over REST, internal details go to the log and the client gets a generic message.
 json::object error_frame(const json::value& id, const Error& e) {
-  return {{"type", "error"}, {"id", id}, {"code", e.code}, {"message", e.message}};
+  const bool internal = e.kind == ErrorKind::internal;
+  if (internal) kLog.error("frame failed", {{"code", e.code}, {"error", e.message}});
+  return {{"type", "error"}, {"id", id}, {"code", e.code}, {"message", internal ? "internal error" : e.message}};
 }
 
 } // namespace
@@ -123,14 +126,16 @@ asio::awaitable<void> RealtimeService::session(beast::tcp_stream stream, http::B
     stream.close();
     co_return;
   }
+  stream.expires_never(); // the WebSocket layer's own timeouts take over from the HTTP read deadline
   ws::Connection::Stream ws_stream(std::move(stream));
   co_await ws_stream.async_accept(req.message, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
   auto conn = std::make_shared<ws::Connection>(std::move(ws_stream), config_.limits, who->user_id, ++next_id_);
   auto peer = std::make_shared<Peer>(conn, *who, blocking, config_.frame_burst, clock_.now_ms());
-  add(peer);
+  // hello is queued before the connection can receive anything else
   peer->send({{"type", "hello"},
               {"data", {{"protocol", kProtocolVersion}, {"user_id", who->user_id}, {"connection_id", conn->id()}}}});
+  add(peer);
   // A named handler, not a temporary in the co_await expression: GCC 12 destroys such
   // temporaries twice. The expiry watch lives in this frame and is cancelled with the connection.
   ws::Connection::OnText on_text = [this, peer](const auto&, std::string&& text) { on_frame(peer, std::move(text)); };
