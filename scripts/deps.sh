@@ -8,7 +8,11 @@ packages=(g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libexpected-dev
   libsodium-dev libsqlite3-dev libcurl4-openssl-dev libhiredis-dev librdkafka-dev)
 if [[ "${1:-}" == test ]]; then
-  packages+=(libgtest-dev python3 python3-pytest python3-requests python3-aiosmtpd python3-yaml python3-websocket redis-server)
+  packages+=(libgtest-dev python3 python3-pytest python3-requests python3-aiosmtpd python3-yaml python3-websocket redis-server
+    chromium fonts-noto-color-emoji) # chromium: the web client's end-to-end tests
+  # Node.js and npm for the SigV4 cross-check (tests/sigv4); a Node.js installed another way
+  # (e.g. from NodeSource, which bundles npm) is kept.
+  command -v node >/dev/null || packages+=(nodejs npm)
 fi
 
 missing=()

@@ -5,4 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh release parley
+
+# --- web client: built into web/dist (served at /), only when its sources changed ---
+scripts/web.sh build
+
 exec build/release/bin/parley "$@"

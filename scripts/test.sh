@@ -22,5 +22,20 @@ export PARLEY_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
 echo "== unit and contract tests (ASan+UBSan)"
 ctest --test-dir build/asan --output-on-failure -j2 -L 'unit|contract'
 
+# --- S3 pre-signer: the ASan+UBSan build's sigv4_presign tool must sign fixed and
+# pseudo-random cases exactly as an independent SigV4 implementation does
+# (@smithy/signature-v4 from npm; see tests/sigv4/crosscheck.mjs) ---
+echo "== SigV4 cross-check against @smithy/signature-v4 (ASan+UBSan)"
+(
+  cd tests/sigv4
+  npm ci --cache /var/cache/parley/npm --prefer-offline --no-audit --no-fund --loglevel=error
+  node crosscheck.mjs ../../build/asan/bin/sigv4_presign
+)
+
 echo "== integration tests (real binary, ASan+UBSan)"
 PARLEY_BIN=build/asan/bin/parley /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+
+# --- web client: npm ci, build, vitest, then the browser end-to-end suite (Chromium)
+# against the same ASan+UBSan binary ---
+echo "== web client (build, unit and end-to-end tests)"
+PARLEY_BIN=build/asan/bin/parley scripts/web.sh test
