@@ -1,0 +1,48 @@
+#pragma once
+// What differs between the servers the load generator talks to. A connection is: a TCP
+// connect, a WebSocket upgrade to upgrade_target(), optionally opening_frame() sent by the
+// client, then frames read until on_opening_frame() says the session is established (or
+// refused). Everything after that is the scenario's business. Parley authenticates in the
+// upgrade and greets with `hello`; Centrifugo authenticates with a `connect` command and
+// answers with its result, which is why the opening frame exists.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loadgen {
+
+// One identity to connect as; a user may be used by many connections (multi-device).
+struct Credential {
+  std::string user_id;
+  std::string token;
+};
+
+// Reads credentials, one per line: `TOKEN` or `USER_ID TOKEN` (blank lines and lines
+// starting with # are skipped). Throws std::runtime_error when the file cannot be read or
+// holds none.
+std::vector<Credential> load_credentials(const std::string& path);
+
+class Protocol {
+ public:
+  enum class Verdict { established, wait, refused };
+  struct Outcome {
+    Verdict verdict;
+    std::string reason; // why, when refused
+  };
+
+  virtual ~Protocol() = default;
+  virtual std::string_view name() const = 0;
+  // The request target of the upgrade, e.g. "/ws?access_token=...".
+  virtual std::string upgrade_target(const Credential& who) const = 0;
+  // The frame to send right after the upgrade; empty: none.
+  virtual std::string opening_frame(const Credential& who) const = 0;
+  // Classifies a frame received before the session is established.
+  virtual Outcome on_opening_frame(std::string_view frame) const = 0;
+};
+
+// "parley" (later: "centrifugo"); throws std::invalid_argument for an unknown name.
+std::unique_ptr<Protocol> make_protocol(std::string_view name);
+
+} // namespace loadgen

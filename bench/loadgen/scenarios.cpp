@@ -1,0 +1,16 @@
+#include <array>
+
+#include "loadgen/scenario.hpp"
+
+namespace loadgen {
+
+const ScenarioInfo* find_scenario(std::string_view name) {
+  static constexpr std::array<ScenarioInfo, 1> kScenarios{{
+      {"connections", &run_connections},
+  }};
+  for (const auto& s : kScenarios)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+} // namespace loadgen
