@@ -60,7 +60,7 @@ Result<Message> MessageService::live_message(std::string_view chat_id, std::stri
   return std::move(**found);
 }
 
-Result<Appended> MessageService::send(std::string_view me, const SendInput& in) {
+Result<void> check_send_input(const SendInput& in) {
   if (auto ok = domain::check_client_id(in.client_id); !ok) return fail(ok.error());
   if (auto ok = domain::check_body(in.body, !in.attachments.empty()); !ok) return fail(ok.error());
   if (in.attachments.size() > domain::kMaxAttachments)
@@ -69,6 +69,17 @@ Result<Appended> MessageService::send(std::string_view me, const SendInput& in) 
     if (auto ok = domain::check_attachment(a); !ok) return fail(ok.error());
   if (in.mentions.size() > domain::kMaxMentions)
     return fail(Error::unprocessable("invalid_mentions", "too many mentions"));
+  return {};
+}
+
+Result<std::optional<Appended>> MessageService::submit(std::string_view me, const SendInput& input) {
+  auto sent = send(me, input);
+  if (!sent) return fail(std::move(sent.error()));
+  return std::optional<Appended>(std::move(*sent));
+}
+
+Result<Appended> MessageService::send(std::string_view me, const SendInput& in) {
+  if (auto ok = check_send_input(in); !ok) return fail(ok.error());
   if (auto ok = require_member(me, in.chat_id); !ok) return fail(ok.error());
   if (!in.reply_to.empty()) {
     if (auto ok = live_message(in.chat_id, in.reply_to); !ok)

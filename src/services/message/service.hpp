@@ -18,27 +18,16 @@
 #include "ports/membership.hpp"
 #include "ports/message_digest.hpp"
 #include "ports/message_store.hpp"
+#include "ports/messaging.hpp"
 
 namespace parley {
 
-struct SendInput {
-  std::string chat_id;
-  std::string client_id;
-  std::string body;
-  std::string reply_to;              // a message id of the same chat, or ""
-  std::vector<std::string> mentions; // user ids, each a member of the chat
-  std::vector<domain::Attachment> attachments;
-};
+// What a send must satisfy whatever the chat: client_id, body, attachments and mentions
+// well-formed and within limits.
+Result<void> check_send_input(const SendInput& input);
 
-struct HistoryQuery {
-  std::int64_t before = 0; // 0: unbounded
-  std::int64_t after = 0;
-  int limit = 50;
-};
-
-class MessageService final : public MessageDigest {
+class MessageService final : public MessageDigest, public Messaging {
  public:
-  static constexpr int kMaxPage = 100;
   static constexpr std::size_t kMaxEmojiBytes = 32;
 
   struct Ports {
@@ -53,18 +42,21 @@ class MessageService final : public MessageDigest {
   explicit MessageService(Ports ports);
 
   Result<Appended> send(std::string_view me, const SendInput& input);
+  // Stores now: never queued.
+  Result<std::optional<Appended>> submit(std::string_view me, const SendInput& input) override;
   // Author only.
   Result<Message> edit(std::string_view me, std::string_view chat_id, std::string_view message_id,
-                       std::string_view body);
+                       std::string_view body) override;
   // The author, or an admin/owner of a group.
-  Result<Message> remove(std::string_view me, std::string_view chat_id, std::string_view message_id);
-  Result<std::vector<Message>> history(std::string_view me, std::string_view chat_id, const HistoryQuery& query);
+  Result<Message> remove(std::string_view me, std::string_view chat_id, std::string_view message_id) override;
+  Result<std::vector<Message>> history(std::string_view me, std::string_view chat_id,
+                                       const HistoryQuery& query) override;
   // Moves my read (and with it delivered) cursor forward, up to the chat's last seq.
-  Result<Cursor> mark_read(std::string_view me, std::string_view chat_id, std::int64_t seq);
-  Result<Cursor> mark_delivered(std::string_view me, std::string_view chat_id, std::int64_t seq);
+  Result<Cursor> mark_read(std::string_view me, std::string_view chat_id, std::int64_t seq) override;
+  Result<Cursor> mark_delivered(std::string_view me, std::string_view chat_id, std::int64_t seq) override;
   Result<void> react(std::string_view me, std::string_view chat_id, std::string_view message_id,
-                     std::string_view emoji);
-  Result<void> unreact(std::string_view me, std::string_view chat_id, std::string_view message_id);
+                     std::string_view emoji) override;
+  Result<void> unreact(std::string_view me, std::string_view chat_id, std::string_view message_id) override;
   Result<std::vector<Reaction>> reactions(const std::vector<Message>& messages);
 
   Result<ChatDigest> digest(std::string_view chat_id, std::string_view user_id) override;

@@ -25,7 +25,8 @@ namespace beast = boost::beast;
 namespace json = boost::json;
 
 const Logger kLog{"ws"};
-constexpr std::size_t kMaxTypingChats = 64; // throttle entries kept per connection
+constexpr std::size_t kMaxTypingChats = 64;   // throttle entries kept per connection
+constexpr std::size_t kMaxQueuedSends = 1000; // per connection; beyond, sends still go, unacked
 
 ws::Frame frame_of(const json::object& obj) { return std::make_shared<const std::string>(json::serialize(obj)); }
 
@@ -44,6 +45,22 @@ std::optional<std::int64_t> int_field(const json::object& obj, std::string_view 
 json::value id_of(const json::object& frame) {
   const auto* v = frame.if_contains("id");
   return v && (v->is_string() || v->is_int64()) ? *v : json::value(nullptr);
+}
+
+// The sender's `stored` ack, from the message's JSON.
+json::object stored_ack(const json::value& id, const json::object& message) {
+  const auto field = [&](std::string_view key) {
+    const auto* v = message.if_contains(key);
+    return v ? *v : json::value(nullptr);
+  };
+  return {{"type", "ack"},
+          {"id", id},
+          {"client_id", field("client_id")},
+          {"status", "stored"},
+          {"chat_id", field("chat_id")},
+          {"message_id", field("id")},
+          {"seq", field("seq")},
+          {"created_at", field("created_at")}};
 }
 
 // As over REST, internal details go to the log and the client gets a generic message.
@@ -72,6 +89,8 @@ struct RealtimeService::Peer {
   std::int64_t refilled_ms = 0;
   std::unordered_map<std::string, std::int64_t> typing_sent_ms;
   std::int64_t expires_at_s = 0;
+  // Sends queued for the message service: client_id -> the frame's id (under mutex_).
+  std::unordered_map<std::string, json::value> queued;
 
   void send(const json::object& frame) const { conn->send(frame_of(frame)); }
 };
@@ -226,21 +245,19 @@ void RealtimeService::handle(const std::shared_ptr<Peer>& peer, const std::strin
     in.attachments = std::move(*attachments);
     peer->send({{"type", "ack"}, {"id", id}, {"client_id", in.client_id}, {"status", "accepted"}});
     return asio::post(peer->blocking, [this, peer, id, in = std::move(in)] {
-      auto sent = messages_.send(peer->who.user_id, in);
+      if (std::lock_guard lock(mutex_); peer->queued.size() < kMaxQueuedSends) peer->queued[in.client_id] = id;
+      auto sent = messages_.submit(peer->who.user_id, in);
+      if (sent && !*sent) return; // queued: settle() answers
+      {
+        std::lock_guard lock(mutex_);
+        peer->queued.erase(in.client_id);
+      }
       if (!sent) {
         auto err = error_frame(id, sent.error());
         err["client_id"] = in.client_id;
         return peer->send(err);
       }
-      const auto& m = sent->message;
-      peer->send({{"type", "ack"},
-                  {"id", id},
-                  {"client_id", m.client_id},
-                  {"status", "stored"},
-                  {"chat_id", m.chat_id},
-                  {"message_id", m.id},
-                  {"seq", m.seq},
-                  {"created_at", message_json(m)["created_at"]}});
+      peer->send(stored_ack(id, message_json((*sent)->message)));
     });
   }
 
@@ -325,14 +342,14 @@ void RealtimeService::handle(const std::shared_ptr<Peer>& peer, const std::strin
         std::vector<Message> missed;
         std::optional<Error> failed;
         for (std::int64_t from = after; static_cast<int>(missed.size()) <= config_.sync_limit;) {
-          auto page = messages_.history(peer->who.user_id, cid, {0, from, MessageService::kMaxPage});
+          auto page = messages_.history(peer->who.user_id, cid, {0, from, Messaging::kMaxPage});
           if (!page) {
             failed = page.error();
             break;
           }
           if (page->empty()) break;
           from = page->back().seq;
-          const bool last_page = static_cast<int>(page->size()) < MessageService::kMaxPage;
+          const bool last_page = static_cast<int>(page->size()) < Messaging::kMaxPage;
           std::move(page->begin(), page->end(), std::back_inserter(missed));
           if (last_page) break;
         }
@@ -355,7 +372,49 @@ void RealtimeService::handle(const std::shared_ptr<Peer>& peer, const std::strin
   peer->send(error_frame(id, Error::invalid("unknown_type", "unknown frame type '" + type + "'")));
 }
 
+void RealtimeService::settle(const LiveEvent& event) {
+  bool waiting = false;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& user : event.recipients)
+      if (const auto it = by_user_.find(user); it != by_user_.end())
+        for (const auto& p : it->second) waiting = waiting || !p->queued.empty();
+  }
+  if (!waiting) return;
+  boost::system::error_code ec;
+  auto parsed = json::parse(event.payload, ec);
+  if (ec || !parsed.is_object()) return;
+  const auto& data = parsed.as_object();
+  const bool stored = event.type == "message.new";
+  const auto sender = string_field(data, stored ? "sender_id" : "user_id");
+  const auto client_id = string_field(data, "client_id");
+  if (!sender || !client_id) return;
+  std::vector<std::pair<std::shared_ptr<Peer>, json::value>> settled;
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto it = by_user_.find(*sender); it != by_user_.end())
+      for (const auto& p : it->second)
+        if (auto q = p->queued.find(*client_id); q != p->queued.end()) {
+          settled.emplace_back(p, std::move(q->second));
+          p->queued.erase(q);
+        }
+  }
+  for (const auto& [peer, id] : settled) {
+    if (stored) {
+      peer->send(stored_ack(id, data));
+    } else {
+      auto err = error_frame(id, Error{ErrorKind::unprocessable, string_field(data, "code").value_or("rejected"),
+                                       string_field(data, "message").value_or("")});
+      err["client_id"] = *client_id;
+      err["chat_id"] = event.chat_id;
+      peer->send(err);
+    }
+  }
+}
+
 void RealtimeService::deliver(const LiveEvent& event) {
+  if (event.type == "message.new" || event.type == "message.rejected") settle(event);
+  if (event.type == "message.rejected") return; // for the sender's connection only, as an error
   // Serialised once, shared by every recipient connection.
   auto frame = std::make_shared<const std::string>("{\"type\":" + json::serialize(json::value(event.type)) +
                                                    ",\"data\":" + event.payload + "}");

@@ -21,8 +21,8 @@
 #include "ports/access_tokens.hpp"
 #include "ports/event_bus.hpp"
 #include "ports/membership.hpp"
+#include "ports/messaging.hpp"
 #include "ports/presence.hpp"
-#include "services/message/service.hpp"
 #include "transport/http/server.hpp"
 #include "transport/ws/connection.hpp"
 
@@ -43,7 +43,7 @@ class RealtimeService {
 
   struct Ports {
     const AccessTokenVerifier& verifier;
-    MessageService& messages;
+    Messaging& messages;
     Membership& membership;
     Presence& presence;
     EventBus& events;
@@ -63,6 +63,8 @@ class RealtimeService {
   void on_frame(const std::shared_ptr<Peer>& peer, std::string&& text);
   void handle(const std::shared_ptr<Peer>& peer, const std::string& type, const boost::json::object& frame);
   void deliver(const LiveEvent& event);
+  // Acks or refuses, from its outcome's live event, a send queued for the message service.
+  void settle(const LiveEvent& event);
   void add(const std::shared_ptr<Peer>& peer);
   void remove(const std::shared_ptr<Peer>& peer);
   // Records a connection opening or closing and, when the user's status changed, tells
@@ -72,7 +74,7 @@ class RealtimeService {
 
   RealtimeConfig config_;
   const AccessTokenVerifier& verifier_;
-  MessageService& messages_;
+  Messaging& messages_;
   Membership& membership_;
   Presence& presence_;
   EventBus& events_;

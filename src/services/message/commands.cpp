@@ -1,0 +1,83 @@
+#include "services/message/commands.hpp"
+
+#include <boost/json.hpp>
+
+#include "core/log.hpp"
+#include "services/message/message_json.hpp"
+#include "services/message/service.hpp"
+
+namespace parley {
+namespace json = boost::json;
+namespace {
+
+const Logger kLog{"message-commands"};
+
+const json::string* string_at(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_string() ? &v->as_string() : nullptr;
+}
+
+bool retry_may_pass(const Error& e) { return e.kind == ErrorKind::unavailable || e.kind == ErrorKind::internal; }
+
+} // namespace
+
+DomainEvent send_command(std::string id, std::string_view sender, const SendInput& in) {
+  json::array mentions;
+  for (const auto& m : in.mentions) mentions.emplace_back(m);
+  json::object payload{{"sender_id", sender},
+                       {"chat_id", in.chat_id},
+                       {"client_id", in.client_id},
+                       {"body", in.body},
+                       {"reply_to", in.reply_to},
+                       {"mentions", std::move(mentions)},
+                       {"attachments", attachments_json(in.attachments)}};
+  return {std::move(id), std::string(kSendCommand), in.chat_id, json::serialize(payload)};
+}
+
+Result<std::pair<std::string, SendInput>> parse_send_command(const DomainEvent& event) {
+  const auto bad = [] { return fail(Error::invalid("invalid_command", "not a well-formed send command")); };
+  if (event.type != kSendCommand) return bad();
+  boost::system::error_code ec;
+  const auto value = json::parse(event.payload, ec);
+  if (ec || !value.is_object()) return bad();
+  const auto& o = value.as_object();
+  const auto* sender = string_at(o, "sender_id");
+  const auto* chat = string_at(o, "chat_id");
+  const auto* client_id = string_at(o, "client_id");
+  const auto* body = string_at(o, "body");
+  const auto* reply_to = string_at(o, "reply_to");
+  const auto* mentions = o.if_contains("mentions");
+  if (!sender || !chat || !client_id || !body || !reply_to || !mentions || !mentions->is_array()) return bad();
+  auto attachments = attachments_from_json(o.if_contains("attachments"));
+  if (!attachments) return bad();
+  SendInput in{std::string(*chat),     std::string(*client_id), std::string(*body), std::string(*reply_to), {},
+               std::move(*attachments)};
+  for (const auto& m : mentions->as_array()) {
+    if (!m.is_string()) return bad();
+    in.mentions.emplace_back(m.as_string());
+  }
+  return std::pair{std::string(*sender), std::move(in)};
+}
+
+SendCommandHandler::SendCommandHandler(MessageService& messages, EventBus& live) : messages_(messages), live_(live) {}
+
+Result<void> SendCommandHandler::operator()(const DomainEvent& event) const {
+  auto command = parse_send_command(event);
+  if (!command) {
+    kLog.error("dropped a malformed command", {{"event", event.id}, {"type", event.type}});
+    return {};
+  }
+  const auto& [sender, in] = *command;
+  auto sent = messages_.send(sender, in);
+  if (sent) return {};
+  if (retry_may_pass(sent.error())) return fail(std::move(sent.error()));
+  json::object data{{"user_id", sender},
+                    {"chat_id", in.chat_id},
+                    {"client_id", in.client_id},
+                    {"code", sent.error().code},
+                    {"message", sent.error().message}};
+  live_.publish({"message.rejected", in.chat_id, json::serialize(data), {sender}, ""});
+  return {};
+}
+
+} // namespace parley

@@ -1,0 +1,39 @@
+#pragma once
+// Sends as commands on the event log, keyed by chat: a WebSocket node of a distributed
+// deployment appends them, and the message service's consumer stores them one chat
+// partition at a time, so a chat's messages are stored and published in seq order.
+
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "ports/event_bus.hpp"
+#include "ports/event_log.hpp"
+#include "ports/messaging.hpp"
+
+namespace parley {
+
+class MessageService;
+
+inline constexpr std::string_view kSendCommand = "message.send";
+
+// The command for `sender`'s send; `id` is the event id (unique, time-sortable).
+DomainEvent send_command(std::string id, std::string_view sender, const SendInput& input);
+// Fails with invalid_argument "invalid_command" on anything but a well-formed send command.
+Result<std::pair<std::string, SendInput>> parse_send_command(const DomainEvent& event);
+
+// The consumer: stores each send (idempotent on client_id, so a redelivered command stores
+// nothing new). A send that can never succeed (not a member, a bad body, ...) is answered to
+// the sender's connections with a `message.rejected` live event; a failure that may pass
+// (the store unavailable) is returned, and the log retries the command.
+class SendCommandHandler {
+ public:
+  SendCommandHandler(MessageService& messages, EventBus& live);
+  Result<void> operator()(const DomainEvent& event) const;
+
+ private:
+  MessageService& messages_;
+  EventBus& live_;
+};
+
+} // namespace parley
