@@ -1,0 +1,72 @@
+#include "apps/kit/settings.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "adapters/mail/file_mailer.hpp"
+#include "adapters/mail/smtp_mailer.hpp"
+
+namespace parley {
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    const auto item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+http::ServerConfig server_config(const ParleyConfig& c) {
+  http::ServerConfig s;
+  const auto colon = c.listen.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("PARLEY_LISTEN must be host:port");
+  s.host = c.listen.substr(0, colon);
+  s.port = static_cast<std::uint16_t>(std::stoi(c.listen.substr(colon + 1)));
+  s.io_threads = static_cast<int>(c.io_threads);
+  s.handler_threads = static_cast<int>(c.handler_threads);
+  s.max_body_bytes = static_cast<std::size_t>(c.max_body_bytes);
+  s.max_header_bytes = static_cast<std::size_t>(c.max_header_bytes);
+  s.max_connections = static_cast<std::size_t>(c.max_connections);
+  s.read_timeout = std::chrono::seconds(c.read_timeout_s);
+  s.idle_timeout = std::chrono::seconds(c.idle_timeout_s);
+  s.shutdown_grace = std::chrono::seconds(c.shutdown_grace_s);
+  s.cors_origins = split_list(c.cors_origins);
+  s.large_body_prefixes = {{"/api/v1/media/blob/", static_cast<std::size_t>(c.media_max_bytes)}};
+  return s;
+}
+
+std::unique_ptr<Mailer> make_mailer(const ParleyConfig& c, const Clock& clock) {
+  if (c.smtp_url.empty())
+    return std::make_unique<FileMailer>(std::filesystem::path(c.data_dir) / "mail", c.mail_from, clock);
+  return std::make_unique<SmtpMailer>(
+      SmtpConfig{c.smtp_url, c.mail_from, c.smtp_username, c.smtp_password, c.smtp_starttls}, clock);
+}
+
+RealtimeConfig realtime_config(const ParleyConfig& c) {
+  RealtimeConfig r;
+  r.limits.max_frame_bytes = static_cast<std::size_t>(c.ws_max_frame_bytes);
+  r.limits.max_queued_frames = static_cast<std::size_t>(c.ws_queue_frames);
+  r.limits.idle_timeout = std::chrono::seconds(c.ws_idle_timeout_s);
+  r.frames_per_sec = static_cast<double>(c.ws_frames_per_sec);
+  r.frame_burst = static_cast<double>(c.ws_frame_burst);
+  r.sync_limit = static_cast<int>(c.ws_sync_limit);
+  return r;
+}
+
+std::string public_url(const ParleyConfig& c) { return c.public_url.empty() ? "http://" + c.listen : c.public_url; }
+
+MediaConfig media_config(const ParleyConfig& c) {
+  return {c.media_max_bytes, split_list(c.media_types), std::chrono::seconds(c.media_upload_ttl_s),
+          std::chrono::seconds(c.media_download_ttl_s)};
+}
+
+NotificationConfig notification_config(const ParleyConfig& c) {
+  return {std::chrono::seconds(c.notify_delay_s), c.notify_email_digest, std::chrono::seconds(c.notify_digest_after_s)};
+}
+
+} // namespace parley
