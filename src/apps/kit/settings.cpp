@@ -58,6 +58,22 @@ RealtimeConfig realtime_config(const ParleyConfig& c) {
   return r;
 }
 
+AuthConfig auth_config(const ParleyConfig& c) {
+  return {std::chrono::seconds(c.refresh_ttl_s), std::chrono::seconds(c.otp_ttl_s),
+          static_cast<int>(c.otp_max_attempts),  std::chrono::seconds(c.otp_resend_cooldown_s),
+          static_cast<int>(c.rate_ip_per_min),   static_cast<int>(c.rate_account_per_min)};
+}
+
+PasswordHasher password_hasher(const ParleyConfig& c) {
+  return PasswordHasher(static_cast<unsigned long long>(c.argon2_opslimit),
+                        static_cast<std::size_t>(c.argon2_memlimit_kib) * 1024);
+}
+
+std::filesystem::path signing_key_file(const ParleyConfig& c) {
+  return c.jwt_key_file.empty() ? std::filesystem::path(c.data_dir) / "keys" / "jwt-ed25519.key"
+                                : std::filesystem::path(c.jwt_key_file);
+}
+
 std::string public_url(const ParleyConfig& c) { return c.public_url.empty() ? "http://" + c.listen : c.public_url; }
 
 MediaConfig media_config(const ParleyConfig& c) {

@@ -103,9 +103,18 @@ Result<HttpReply> HttpClient::call(const HttpCall& call) const {
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr); // the list dies with this call
   if (sink.too_large)
     return fail(Error::unavailable("upstream_unavailable", "reply from " + call.url + " over the size limit"));
-  if (rc != CURLE_OK)
-    return fail(
-        Error::unavailable("upstream_unavailable", call.method + " " + call.url + ": " + curl_easy_strerror(rc)));
+  if (rc != CURLE_OK) {
+    Error error =
+        Error::unavailable("upstream_unavailable", call.method + " " + call.url + ": " + curl_easy_strerror(rc));
+    // Safe to send elsewhere only when no byte of the request left this process.
+    curl_off_t sent = 0;
+    curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &sent);
+    long request_bytes = 0;
+    curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &request_bytes);
+    error.retryable = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+                      (rc == CURLE_OPERATION_TIMEDOUT && request_bytes == 0 && sent == 0);
+    return fail(std::move(error));
+  }
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   reply.status = static_cast<unsigned>(status);

@@ -42,7 +42,9 @@ class HttpClient {
   explicit HttpClient(HttpClientConfig config = {});
 
   // Any status is a reply; only transport failures (refused, timed out, reply over the
-  // size limit) are errors, of kind unavailable ("upstream_unavailable").
+  // size limit) are errors, of kind unavailable ("upstream_unavailable"). Such an error is
+  // `retryable` only when the request cannot have reached the server (it could not be
+  // resolved or connected to): only then may a non-idempotent request be sent elsewhere.
   Result<HttpReply> call(const HttpCall& call) const;
 
  private:

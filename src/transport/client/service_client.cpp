@@ -51,7 +51,8 @@ Result<json::value> ServiceClient::call(std::string_view method, std::string_vie
   }
   Result<HttpReply> reply = fail(Error::unavailable("upstream_unavailable", service_ + ": no instance answered"));
   const std::size_t first = next_.fetch_add(1, std::memory_order_relaxed);
-  for (std::size_t i = 0; i < base_urls_.size() && !reply; ++i) {
+  // The next instance only when this one cannot have seen the request.
+  for (std::size_t i = 0; i < base_urls_.size() && !reply && reply.error().retryable; ++i) {
     request.url = base_urls_[(first + i) % base_urls_.size()] + std::string(path);
     reply = http_.call(request);
   }

@@ -1,7 +1,7 @@
 #pragma once
 // Calls to another service's internal API (/internal/v1/...): JSON in and out, the shared
 // service token in `X-Parley-Service-Token`, the callee's error envelope turned back into
-// the same Error, and round robin over the service's instances (a transport failure tries
+// the same Error, and round robin over the service's instances (when one cannot be reached,
 // the next one).
 
 #include <atomic>
