@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libexpected-dev
-  libsodium-dev libsqlite3-dev libcurl4-openssl-dev libhiredis-dev librdkafka-dev)
+  libsodium-dev libsqlite3-dev libcurl4-openssl-dev libhiredis-dev librdkafka-dev
+  libmongoc-dev libbson-dev)
 if [[ "${1:-}" == test ]]; then
   packages+=(libgtest-dev python3 python3-pytest python3-requests python3-aiosmtpd python3-yaml python3-websocket redis-server
     chromium fonts-noto-color-emoji) # chromium: the web client's end-to-end tests

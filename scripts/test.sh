@@ -10,14 +10,15 @@ scripts/build.sh asan
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-# Real servers the contract tests need, on free ports, stopped on exit.
-infra=$(mktemp -d /tmp/parley-test-infra.XXXXXX)
-trap 'kill $(cat "$infra"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$infra"' EXIT
-redis_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$infra" \
-  --pidfile "$infra/redis.pid" --daemonize yes --logfile "$infra/redis.log"
-for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-export PARLEY_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
+# Real servers the contract tests need (Redis, Kafka, FerretDB), on free ports away from the
+# defaults so a developer's running ones are never touched; stopped and removed on exit.
+source scripts/infra/lib.sh # free_ports
+infra_base=$(free_ports 4) # Redis, Kafka and its controller, FerretDB
+infra_ports=(--redis "$infra_base" --kafka $((infra_base + 1)) --mongo $((infra_base + 3)))
+trap 'scripts/infra/all.sh clean "${infra_ports[@]}"' EXIT
+echo "== test servers: Redis, Kafka, FerretDB"
+infra_env=$(scripts/infra/all.sh start "${infra_ports[@]}") # an eval of $(...) hides its failure
+eval "$infra_env"
 
 echo "== unit and contract tests (ASan+UBSan)"
 ctest --test-dir build/asan --output-on-failure -j2 -L 'unit|contract'

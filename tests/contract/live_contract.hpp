@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <initializer_list>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -31,31 +32,53 @@ bool eventually(F done, std::chrono::milliseconds limit = 10s) {
   return done();
 }
 
+// What a subscriber got; settle()'s probes are counted, not kept.
 struct Collected {
+  static constexpr const char* kProbe = "test.probe";
   std::mutex mutex;
   std::vector<LiveEvent> events;
+  std::size_t probes = 0;
   std::function<void(const LiveEvent&)> sink() {
     return [this](const LiveEvent& e) {
       std::lock_guard lock(mutex);
-      events.push_back(e);
+      if (e.type == kProbe)
+        ++probes;
+      else
+        events.push_back(e);
     };
   }
   std::size_t size() {
     std::lock_guard lock(mutex);
     return events.size();
   }
+  bool probed() {
+    std::lock_guard lock(mutex);
+    return probes > 0;
+  }
 };
+
+// A remote subscription is established asynchronously and pub/sub drops what was published
+// before it: publishes probes until every collector got one (a fixed sleep is not enough on
+// a loaded machine).
+inline bool settle(EventBus& publisher, std::initializer_list<Collected*> collectors) {
+  return eventually([&] {
+    publisher.publish({Collected::kProbe, "probe", "{}", {}, ""});
+    for (auto* c : collectors)
+      if (!c->probed()) return false;
+    return true;
+  });
+}
 
 using EventBusContract = LiveContract;
 using PresenceContract = LiveContract;
 using RateLimiterContract = LiveContract;
 
 TEST_P(EventBusContract, EverySubscriberGetsEachEventWholeAndInOrder) {
+  Collected a, b; // declared first: outlives the bus, whose thread may still deliver to it
   auto bus = backend().bus(0);
-  Collected a, b;
   bus->subscribe(a.sink());
   bus->subscribe(b.sink());
-  std::this_thread::sleep_for(50ms); // a remote subscription is established asynchronously
+  ASSERT_TRUE(settle(*bus, {&a, &b}));
   for (int i = 0; i < 200; ++i)
     bus->publish({"message.new",
                   "c" + std::to_string(i % 3),
@@ -77,12 +100,12 @@ TEST_P(EventBusContract, EverySubscriberGetsEachEventWholeAndInOrder) {
 
 TEST_P(EventBusContract, EventsReachEveryNode) {
   if (!backend().shared()) GTEST_SKIP() << "in-process adapter: one node";
+  Collected a, b; // declared first: outlives the buses
   auto here = backend().bus(0);
   auto there = backend().bus(1);
-  Collected a, b;
   here->subscribe(a.sink());
   there->subscribe(b.sink());
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(settle(*there, {&a, &b}));
   there->publish({"typing", "c1", "{}", {"u9"}, ""});
   ASSERT_TRUE(eventually([&] { return a.size() == 1 && b.size() == 1; }));
   EXPECT_EQ(a.events[0].recipients, std::vector<std::string>{"u9"});

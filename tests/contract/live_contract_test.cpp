@@ -73,10 +73,10 @@ TEST(RedisEventBus, ReconnectsAfterTheServerDropsItsConnections) {
   auto backend = redis_backend();
   if (!backend) GTEST_SKIP() << "PARLEY_TEST_REDIS_URL not set";
   auto config = *parse_redis_url(std::getenv("PARLEY_TEST_REDIS_URL"));
+  Collected got; // declared first: outlives the bus, which delivers until it is destroyed
   auto bus = backend->bus(0);
-  Collected got;
   bus->subscribe(got.sink());
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(settle(*bus, {&got}));
   bus->publish({"typing", "c1", "{\"n\":1}", {"u1"}, ""});
   ASSERT_TRUE(eventually([&] { return got.size() == 1; }));
   RedisClient admin(config);

@@ -184,4 +184,11 @@ TEST_P(NotificationStoreContract, UnmailedNotificationsAreHandedOutOnce) {
   EXPECT_EQ(store().take_unmailed(10000, 10)->size(), 1u);
 }
 
+TEST_P(NotificationStoreContract, ANotificationThatGrowsAfterItWasMailedIsNotMailedAgain) {
+  ASSERT_TRUE(store().count(check("ann", 1), "n1", 1000)->has_value());
+  ASSERT_EQ(store().take_unmailed(5000, 10)->size(), 1u);
+  ASSERT_TRUE(store().count(check("ann", 2), "n2", 2000)->has_value()); // collapsed into n1
+  EXPECT_TRUE(store().take_unmailed(5000, 10)->empty());
+}
+
 } // namespace parley::contract

@@ -1,6 +1,6 @@
 #pragma once
 // What a contract suite needs from an adapter: a fresh, empty set of stores per test.
-// Each adapter's test file (sqlite_contract_test.cpp, later mongo_contract_test.cpp)
+// Each adapter's test file (sqlite_contract_test.cpp, mongo_contract_test.cpp)
 // implements StoreBackend and instantiates the suites with a BackendParam.
 
 #include <functional>
@@ -50,7 +50,11 @@ inline std::string backend_name(const testing::TestParamInfo<BackendParam>& info
 // Fixture base: one fresh backend per test.
 class StoreContract : public testing::TestWithParam<BackendParam> {
  protected:
-  void SetUp() override { backend_ = GetParam().make(); }
+  // A backend that needs a server the environment does not name makes nullptr: skipped.
+  void SetUp() override {
+    backend_ = GetParam().make();
+    if (!backend_) GTEST_SKIP() << "backend not configured";
+  }
   void TearDown() override { backend_.reset(); }
   StoreBackend& backend() { return *backend_; }
 

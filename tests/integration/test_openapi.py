@@ -38,6 +38,8 @@ def binary_routes() -> set[tuple[str, str]]:
             continue
         method, _, path = line.strip().partition(" ")
         assert method and path.startswith("/"), f"unexpected --routes line: {line!r}"
+        if path.strip().startswith("/internal/"):
+            continue  # services' internal API: docs/internal-api.md, not the public spec
         routes.add((method.upper(), path.strip()))
     return routes
 

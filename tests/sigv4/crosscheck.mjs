@@ -19,6 +19,12 @@
 // - the caller's signed headers are listed in signableHeaders (signed even where smithy
 //   would skip them, e.g. cache-control) and unhoistableHeaders (x-amz-meta-* stays a header);
 // - the host header is set as the SDK's host-header middleware does: hostname[:port].
+//
+// Cases with auth: "header" are signed with an Authorization header instead (sign_request,
+// for the server's own HEAD and DELETE): smithy's sign() with an x-amz-content-sha256 header
+// holding the empty body's hash, which it then signs as S3 requires. Compared: the URL, the
+// Authorization header (smithy separates its parts with ", ", S3 accepts either) and the
+// x-amz-* headers sent.
 
 import { spawnSync } from "node:child_process";
 import { dirname, resolve } from "node:path";
@@ -167,6 +173,13 @@ function randomCase(r, index) {
   if (r.chance(0.05)) c.query.push(["x-id", method === "GET" ? "GetObject" : "PutObject"]);
   if (r.chance(0.05)) c.query.push(["tag", "b"], ["tag", "a"], ["tag", ""]); // repeated names sort by value
   if (r.chance(0.05)) c.query.push(["~z", "1"], ["é", "2"], ["a b", "3"], ["A", "4"]); // encoded-name order
+  if (r.chance(0.3)) {
+    // The same request signed with an Authorization header, as the server's own requests are.
+    c.auth = "header";
+    c.method = r.pick(["GET", "HEAD", "DELETE"]);
+    delete c.expires_s;
+    if (r.chance(0.3)) c.signed_headers.push(["range", `bytes=${r.int(0, 99)}-${r.int(100, 9999)}`]);
+  }
   return c;
 }
 
@@ -224,6 +237,35 @@ function fixedCases() {
     }),
     variant("query order by encoded name", { query: [["~z", "1"], ["é", "2"], ["a-b", ""], ["a", "x y"], ["b", "2"], ["b", "1"]] }),
     variant("expiry beyond 7 days", { expires_s: 604801, expect_error: "s3_bad_expiry" }),
+    ...headerCases(aws),
+  ];
+}
+
+function headerCases(aws) {
+  // AWS's published "GET Object" example of header-based signing.
+  const get = {
+    ...aws,
+    name: "AWS published GET Object example (Authorization header)",
+    auth: "header",
+    expires_s: undefined,
+    expect_signature: undefined,
+    signed_headers: [["range", "bytes=0-9"]],
+    expect_authorization:
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request," +
+      "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date," +
+      "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41",
+  };
+  const variant = (name, change) => ({ ...get, name: `${name} (Authorization header)`, expect_authorization: undefined,
+    signed_headers: [], ...change });
+  return [
+    get,
+    variant("HEAD", { method: "HEAD" }),
+    variant("DELETE", { method: "DELETE" }),
+    variant("HEAD, path style", { method: "HEAD", path_style: true }),
+    variant("DELETE on MinIO", { method: "DELETE", endpoint: "http://127.0.0.1:9000", path_style: true, bucket: "media" }),
+    variant("HEAD with session token", { method: "HEAD", session_token: "FQoGZXIvYXdzEJr//////////wEaDOTHER+TOKEN/with=" }),
+    variant("HEAD, unicode key", { method: "HEAD", key: "été/日本語/😀🎉/naïve café.png" }),
+    variant("DELETE with a query", { method: "DELETE", query: [["versionId", "3/L4kqtJl40Nr8X8gdRQBpUMLUo"]] }),
   ];
 }
 
@@ -273,11 +315,54 @@ async function smithyPresign(c, uriEscapePath) {
   return `${signed.protocol}//${signed.hostname}${signed.port ? `:${signed.port}` : ""}${signed.path}?${queryString}`;
 }
 
+const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+async function smithySign(c) {
+  const ep = new URL(c.endpoint);
+  const hostname = c.path_style ? ep.hostname : `${c.bucket}.${ep.hostname}`;
+  const port = ep.port ? Number(ep.port) : undefined;
+  const prefix = c.path_style ? `/${c.bucket}/` : "/";
+  const headers = { host: port ? `${hostname}:${port}` : hostname, "x-amz-content-sha256": EMPTY_SHA256 };
+  for (const [name, value] of c.signed_headers) headers[name] = value;
+  const query = {};
+  for (const [name, value] of c.query) query[name] = Object.hasOwn(query, name) ? [].concat(query[name], value) : value;
+  const request = new HttpRequest({
+    method: c.method,
+    protocol: ep.protocol,
+    hostname,
+    port,
+    path: prefix + escapeUriPath(c.key),
+    headers,
+    query,
+  });
+  const signer = new SignatureV4({
+    service: "s3",
+    region: c.region,
+    credentials: {
+      accessKeyId: c.access_key_id,
+      secretAccessKey: c.secret_access_key,
+      sessionToken: c.session_token || undefined,
+    },
+    sha256: Hash.bind(null, "sha256"),
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+  const signed = await signer.sign(request, {
+    signingDate: new Date(c.now_s * 1000),
+    signableHeaders: new Set(c.signed_headers.map(([name]) => name)),
+  });
+  const queryString = Object.entries(signed.query)
+    .flatMap(([name, value]) => [].concat(value).map((v) => `${escapeUri(name)}=${escapeUri(v)}`))
+    .join("&");
+  const base = `${signed.protocol}//${signed.hostname}${signed.port ? `:${signed.port}` : ""}${signed.path}`;
+  return { url: queryString ? `${base}?${queryString}` : base, headers: signed.headers };
+}
+
 // --- comparing ---
 
 function splitUrl(url) {
-  const q = url.indexOf("?");
-  const params = url.slice(q + 1).split("&");
+  const q = url.includes("?") ? url.indexOf("?") : url.length;
+  const params = url.slice(q + 1).split("&").filter((p) => p !== "");
   const signature = params.find((p) => p.startsWith("X-Amz-Signature="))?.slice("X-Amz-Signature=".length);
   return { base: url.slice(0, q), params: params.slice().sort(), signature };
 }
@@ -300,12 +385,37 @@ function compare(c, cppUrl, smithyUrl) {
   return problems;
 }
 
+function compareSigned(c, out, smithy) {
+  const problems = [];
+  const a = splitUrl(out.url);
+  const b = splitUrl(smithy.url);
+  if (a.base !== b.base) problems.push(`scheme/host/path differ:\n    parley: ${a.base}\n    smithy: ${b.base}`);
+  if (a.params.join("&") !== b.params.join("&"))
+    problems.push(`query parameters differ:\n    parley: ${a.params.join("&")}\n    smithy: ${b.params.join("&")}`);
+  const sent = Object.fromEntries(out.headers);
+  const authorization = smithy.headers.authorization.replaceAll(", ", ",");
+  if (sent.authorization !== authorization)
+    problems.push(`Authorization differs:\n    parley: ${sent.authorization}\n    smithy: ${authorization}`);
+  if (c.expect_authorization && sent.authorization !== c.expect_authorization)
+    problems.push(`Authorization is not the published ${c.expect_authorization}`);
+  for (const name of ["x-amz-date", "x-amz-content-sha256", "x-amz-security-token"]) {
+    if (sent[name] !== smithy.headers[name]) problems.push(`${name} differs: ${sent[name]} vs ${smithy.headers[name]}`);
+  }
+  for (const [name, value] of c.signed_headers) {
+    if (sent[name] !== value) problems.push(`header ${name} is not sent as given: ${sent[name]}`);
+  }
+  if (new URL(out.url).href !== out.url) problems.push(`a WHATWG URL parser rewrites it to ${new URL(out.url).href}`);
+  return problems;
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const r = prng(args.seed);
   const cases = [...fixedCases(), ...Array.from({ length: args.count }, (_, i) => randomCase(r, i + 1))];
 
-  const toolInput = cases.map(({ name, expect_signature, expect_error, ...c }) => JSON.stringify(c)).join("\n") + "\n";
+  const toolInput =
+    cases.map(({ name, expect_signature, expect_error, expect_authorization, ...c }) => JSON.stringify(c)).join("\n") +
+    "\n";
   const run = spawnSync(args.tool, { input: toolInput, encoding: "utf8", maxBuffer: 256 << 20 });
   if (run.error || run.status !== 0) {
     console.error(`sigv4 cross-check: ${args.tool} failed (${run.error?.message ?? `exit ${run.status}`})\n${run.stderr}`);
@@ -319,6 +429,7 @@ async function main() {
 
   const mismatches = [];
   let secondPath = 0;
+  let headerSigned = 0;
   for (const [i, c] of cases.entries()) {
     const out = outputs[i];
     const problems = [];
@@ -328,6 +439,10 @@ async function main() {
       if (!smithyRefused) problems.push("smithy signed what parley refuses");
     } else if (out.error) {
       problems.push(`parley refused it: ${out.error}: ${out.message}`);
+    } else if (c.auth === "header") {
+      headerSigned++;
+      problems.push(...compareSigned(c, out, await smithySign(c)));
+      if (problems.length) problems.push(`canonical request (parley):\n${out.canonical_request}`);
     } else {
       const smithyUrl = await smithyPresign(c, false);
       problems.push(...compare(c, out.url, smithyUrl));
@@ -350,7 +465,8 @@ async function main() {
   }
   console.log(
     `sigv4 cross-check against @smithy/signature-v4: ${cases.length} cases compared ` +
-      `(${secondPath} also through smithy's own path escaping), ${mismatches.length} mismatches`,
+      `(${headerSigned} signed with an Authorization header, ${secondPath} pre-signed ones also through ` +
+      `smithy's own path escaping), ${mismatches.length} mismatches`,
   );
   process.exit(mismatches.length ? 1 : 0);
 }

@@ -5,6 +5,9 @@
 //    "signed_headers"?: [[name, value], ...], "query"?: [[name, value], ...]}
 // and writes one JSON object per line on stdout, in the same order:
 //   {"url", "canonical_request", "string_to_sign"} or {"error": code, "message": text}.
+// A case with "auth": "header" is signed with an Authorization header instead (sign_request:
+// no expires_s; its signed_headers are sent too) and answers
+//   {"url", "headers": [[name, value], ...], "canonical_request", "string_to_sign"}.
 // A line that is not such a case is a bug in the caller: exit status 2.
 
 #include <boost/json.hpp>
@@ -46,6 +49,21 @@ std::string run(std::string_view line) {
                                     c.at("path_style").as_bool()};
   const parley::S3Credentials credentials{text_field(c, "access_key_id"), text_field(c, "secret_access_key"),
                                           text_field(c, "session_token", false)};
+  if (text_field(c, "auth", false) == "header") {
+    const auto signed_request =
+        parley::sign_request(location, credentials,
+                             {text_field(c, "method"), text_field(c, "key"), c.at("now_s").to_number<std::int64_t>(),
+                              pairs_field(c, "signed_headers"), pairs_field(c, "query")});
+    if (!signed_request)
+      return json::serialize(
+          json::object{{"error", signed_request.error().code}, {"message", signed_request.error().message}});
+    json::array headers;
+    for (const auto& [name, value] : signed_request->headers) headers.push_back(json::array{name, value});
+    return json::serialize(json::object{{"url", signed_request->url},
+                                        {"headers", std::move(headers)},
+                                        {"canonical_request", signed_request->canonical_request},
+                                        {"string_to_sign", signed_request->string_to_sign}});
+  }
   const parley::PresignRequest request{text_field(c, "method"),
                                        text_field(c, "key"),
                                        c.at("now_s").to_number<std::int64_t>(),

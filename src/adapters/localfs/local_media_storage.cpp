@@ -35,6 +35,9 @@ Result<std::string> read_file(const fs::path& path) {
   return out.str();
 }
 
+// URLs carry whole seconds, rounded up: a URL stays valid for at least the time asked for.
+std::int64_t expiry_seconds(std::int64_t expires_at_ms) { return (expires_at_ms + 999) / 1000; }
+
 bool write_file(const fs::path& path, std::string_view bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -87,19 +90,20 @@ std::string LocalMediaStorage::blob_url(std::string_view key) const {
 
 Result<PresignedUpload> LocalMediaStorage::presign_upload(const MediaObject& o, std::int64_t expires_at_ms) {
   if (!is_media_key(o.key)) return fail(Error::invalid("invalid_key", "not a media key"));
-  const auto expires = std::to_string(expires_at_ms / 1000);
+  const auto seconds = expiry_seconds(expires_at_ms);
+  const auto expires = std::to_string(seconds);
   const auto size = std::to_string(o.size);
   const auto signature = sign("PUT\n" + o.key + "\n" + expires + "\n" + o.content_type + "\n" + size);
   return PresignedUpload{blob_url(o.key) + "?expires=" + expires + "&type=" + percent_encode(o.content_type) +
                              "&size=" + size + "&sig=" + signature,
                          {{"Content-Type", o.content_type}},
-                         expires_at_ms / 1000 * 1000};
+                         seconds * 1000};
 }
 
 Result<std::string> LocalMediaStorage::presign_download(const MediaObject& o, std::string_view file_name,
                                                         std::int64_t expires_at_ms) {
   if (!is_media_key(o.key)) return fail(Error::invalid("invalid_key", "not a media key"));
-  const auto expires = std::to_string(expires_at_ms / 1000);
+  const auto expires = std::to_string(expiry_seconds(expires_at_ms));
   const auto signature = sign("GET\n" + o.key + "\n" + expires + "\n" + std::string(file_name));
   return blob_url(o.key) + "?expires=" + expires + "&name=" + percent_encode(file_name) + "&sig=" + signature;
 }

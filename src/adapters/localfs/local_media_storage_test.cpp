@@ -121,6 +121,19 @@ TEST_F(LocalMediaStorageTest, DownloadsNeedAValidUnexpiredSignature) {
   EXPECT_EQ(storage_.open_download("k1", q["expires"], q["name"], q["sig"]).error().code, "url_expired");
 }
 
+TEST_F(LocalMediaStorageTest, UrlsStayValidForTheirWholeLifetime) {
+  clock_.advance_ms(999); // within a second: URLs carry whole seconds
+  const auto up = storage_.presign_upload({"k1", "text/plain", 2}, clock_.now_ms() + 1000);
+  ASSERT_TRUE(up);
+  EXPECT_GE(up->expires_at_ms, clock_.now_ms() + 1000);
+  clock_.advance_ms(1000);
+  ASSERT_TRUE(put(up->url, "text/plain", "hi"));
+  auto get = storage_.presign_download({"k1", "text/plain", 2}, "a.txt", clock_.now_ms() + 1000);
+  auto q = query_of(*get);
+  clock_.advance_ms(1000);
+  EXPECT_TRUE(storage_.open_download("k1", q["expires"], q["name"], q["sig"]));
+}
+
 TEST_F(LocalMediaStorageTest, KeysAreOnlyPlainCharacters) {
   EXPECT_TRUE(is_media_key("123_abc-XYZ"));
   for (const char* bad : {"", "../etc/passwd", "a/b", "a.b", "a b", "%2e%2e", "..", "é"}) {

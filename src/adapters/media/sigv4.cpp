@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <tuple>
 
 #include "core/url.hpp"
 
@@ -16,6 +17,8 @@ namespace {
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view kService = "s3";
 constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
+// SHA-256 of nothing: the payload hash of a request without a body.
+constexpr std::string_view kEmptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 constexpr std::int64_t kMaxExpiresS = 7 * 24 * 3600;
 constexpr std::int64_t kMaxTimeS = 253402300799; // 9999-12-31T23:59:59Z: X-Amz-Date has a 4-digit year
 constexpr std::size_t kMaxKeyBytes = 1024;
@@ -24,6 +27,9 @@ constexpr std::size_t kMaxKeyBytes = 1024;
 constexpr std::array<std::string_view, 7> kAuthParams = {
     "x-amz-algorithm",     "x-amz-credential", "x-amz-date",          "x-amz-expires",
     "x-amz-signedheaders", "x-amz-signature",  "x-amz-security-token"};
+// Headers that header-based signing sets.
+constexpr std::array<std::string_view, 4> kRequestAuthHeaders = {"authorization", "x-amz-content-sha256", "x-amz-date",
+                                                                 "x-amz-security-token"};
 
 Error invalid(std::string code, std::string message) { return Error::invalid(std::move(code), std::move(message)); }
 
@@ -282,6 +288,77 @@ Result<std::vector<std::pair<std::string, std::string>>> encode_query(
   return out;
 }
 
+// Where a request for one object goes, and the date it is signed on.
+struct Target {
+  std::string origin;    // scheme://host[:port]
+  std::string host;      // the Host header: host[:port], with the bucket in front when virtual-hosted
+  std::string path;      // encoded: /[bucket/]key
+  std::string date;      // yyyymmdd
+  std::string date_time; // yyyymmddTHHMMSSZ
+  std::string scope;     // date/region/s3/aws4_request
+};
+
+// The checks every signature needs (location, credentials, key, time), then the target.
+Result<Target> target_of(const S3Location& location, const S3Credentials& credentials, std::string_view key,
+                         std::int64_t now_s) {
+  static const bool sodium_ready = sodium_init() >= 0;
+  if (!sodium_ready) return fail(Error::internal("libsodium could not be initialised"));
+
+  auto endpoint = parse_endpoint(location.endpoint);
+  if (!endpoint) return fail(endpoint.error());
+  if (auto ok = check_bucket(location.bucket); !ok) return fail(ok.error());
+  if (!location.path_style) {
+    if (endpoint->is_ip)
+      return fail(invalid("s3_bad_endpoint", "virtual-hosted addressing needs a DNS name; use path style"));
+    if (endpoint->scheme == "https" && location.bucket.find('.') != std::string::npos)
+      return fail(invalid("s3_bad_bucket", "a bucket with dots needs path style over https"));
+  }
+  if (auto ok = check_region(location.region); !ok) return fail(ok.error());
+  if (auto ok = check_credentials(credentials); !ok) return fail(ok.error());
+  if (auto ok = check_key(key); !ok) return fail(ok.error());
+  if (now_s < 0 || now_s > kMaxTimeS)
+    return fail(invalid("s3_bad_time", "the signing time must fall in the years 1970-9999"));
+
+  Target t;
+  t.host = location.path_style ? endpoint->host : location.bucket + "." + endpoint->host;
+  if (!endpoint->port.empty()) t.host += ":" + endpoint->port;
+  t.origin = std::string(endpoint->scheme) + "://" + t.host;
+  t.path = "/" + (location.path_style ? location.bucket + "/" : std::string()) + encode_path(key);
+  std::tie(t.date, t.date_time) = format_stamp(now_s);
+  t.scope = t.date + "/" + location.region + "/" + std::string(kService) + "/aws4_request";
+  return t;
+}
+
+// Encoded query parameters sorted by name, then value, and joined.
+std::string join_query(std::vector<std::pair<std::string, std::string>> query) {
+  std::sort(query.begin(), query.end());
+  std::string out;
+  for (const auto& [name, value] : query) {
+    if (!out.empty()) out += '&';
+    out += name + "=" + value;
+  }
+  return out;
+}
+
+struct Signature {
+  std::string canonical_request;
+  std::string string_to_sign;
+  std::string hex; // the signature
+};
+
+Signature sign(const Target& t, const S3Location& location, const S3Credentials& credentials, std::string_view method,
+               std::string_view canonical_query, const CanonicalHeaders& headers, std::string_view payload_hash) {
+  Signature out;
+  out.canonical_request = std::string(method) + "\n" + t.path + "\n" + std::string(canonical_query) + "\n" +
+                          headers.lines + "\n" + headers.names + "\n" + std::string(payload_hash);
+  out.string_to_sign =
+      std::string(kAlgorithm) + "\n" + t.date_time + "\n" + t.scope + "\n" + sha256_hex(out.canonical_request);
+  std::string key = sigv4_signing_key(credentials.secret_access_key, t.date, location.region, kService);
+  out.hex = hex_encode(hmac_sha256(key, out.string_to_sign));
+  sodium_memzero(key.data(), key.size());
+  return out;
+}
+
 } // namespace
 
 std::string sigv4_signing_key(std::string_view secret_access_key, std::string_view date, std::string_view region,
@@ -298,65 +375,55 @@ std::string sigv4_signing_key(std::string_view secret_access_key, std::string_vi
 
 Result<PresignedUrl> presign_url(const S3Location& location, const S3Credentials& credentials,
                                  const PresignRequest& request) {
-  static const bool sodium_ready = sodium_init() >= 0;
-  if (!sodium_ready) return fail(Error::internal("libsodium could not be initialised"));
-
-  auto endpoint = parse_endpoint(location.endpoint);
-  if (!endpoint) return fail(endpoint.error());
-  if (auto ok = check_bucket(location.bucket); !ok) return fail(ok.error());
-  if (!location.path_style) {
-    if (endpoint->is_ip)
-      return fail(invalid("s3_bad_endpoint", "virtual-hosted addressing needs a DNS name; use path style"));
-    if (endpoint->scheme == "https" && location.bucket.find('.') != std::string::npos)
-      return fail(invalid("s3_bad_bucket", "a bucket with dots needs path style over https"));
-  }
-  if (auto ok = check_region(location.region); !ok) return fail(ok.error());
-  if (auto ok = check_credentials(credentials); !ok) return fail(ok.error());
   if (request.method != "GET" && request.method != "PUT")
     return fail(invalid("s3_bad_method", "only GET and PUT can be pre-signed"));
-  if (auto ok = check_key(request.key); !ok) return fail(ok.error());
   if (request.expires_s < 1 || request.expires_s > kMaxExpiresS)
     return fail(invalid("s3_bad_expiry", "a pre-signed URL expires after 1 to 604800 seconds"));
-  if (request.now_s < 0 || request.now_s > kMaxTimeS)
-    return fail(invalid("s3_bad_time", "the signing time must fall in the years 1970-9999"));
-
-  std::string host = location.path_style ? endpoint->host : location.bucket + "." + endpoint->host;
-  if (!endpoint->port.empty()) host += ":" + endpoint->port;
-  auto headers = canonical_headers(host, request.signed_headers);
+  auto target = target_of(location, credentials, request.key, request.now_s);
+  if (!target) return fail(target.error());
+  auto headers = canonical_headers(target->host, request.signed_headers);
   if (!headers) return fail(headers.error());
   auto query = encode_query(request.query);
   if (!query) return fail(query.error());
 
-  // Canonical query: the caller's parameters and the signature's, sorted by encoded name, then value.
-  const auto [date, date_time] = format_stamp(request.now_s);
-  const std::string scope = date + "/" + location.region + "/" + std::string(kService) + "/aws4_request";
   query->emplace_back("X-Amz-Algorithm", std::string(kAlgorithm));
-  query->emplace_back("X-Amz-Credential", percent_encode(credentials.access_key_id + "/" + scope));
-  query->emplace_back("X-Amz-Date", date_time);
+  query->emplace_back("X-Amz-Credential", percent_encode(credentials.access_key_id + "/" + target->scope));
+  query->emplace_back("X-Amz-Date", target->date_time);
   query->emplace_back("X-Amz-Expires", std::to_string(request.expires_s));
   query->emplace_back("X-Amz-SignedHeaders", percent_encode(headers->names));
   if (!credentials.session_token.empty())
     query->emplace_back("X-Amz-Security-Token", percent_encode(credentials.session_token));
-  std::sort(query->begin(), query->end());
-  std::string canonical_query;
-  for (const auto& [name, value] : *query) {
-    if (!canonical_query.empty()) canonical_query += '&';
-    canonical_query += name + "=" + value;
-  }
+  const std::string canonical_query = join_query(std::move(*query));
+  auto s = sign(*target, location, credentials, request.method, canonical_query, *headers, kUnsignedPayload);
+  return PresignedUrl{target->origin + target->path + "?" + canonical_query + "&X-Amz-Signature=" + s.hex,
+                      std::move(s.canonical_request), std::move(s.string_to_sign)};
+}
 
-  const std::string path =
-      "/" + (location.path_style ? location.bucket + "/" : std::string()) + encode_path(request.key);
-  PresignedUrl out;
-  out.canonical_request = request.method + "\n" + path + "\n" + canonical_query + "\n" + headers->lines + "\n" +
-                          headers->names + "\n" + std::string(kUnsignedPayload);
-  out.string_to_sign =
-      std::string(kAlgorithm) + "\n" + date_time + "\n" + scope + "\n" + sha256_hex(out.canonical_request);
-  std::string key = sigv4_signing_key(credentials.secret_access_key, date, location.region, kService);
-  const std::string signature = hex_encode(hmac_sha256(key, out.string_to_sign));
-  sodium_memzero(key.data(), key.size());
-  out.url =
-      std::string(endpoint->scheme) + "://" + host + path + "?" + canonical_query + "&X-Amz-Signature=" + signature;
-  return out;
+Result<SignedRequest> sign_request(const S3Location& location, const S3Credentials& credentials,
+                                   const SignRequest& request) {
+  if (request.method != "GET" && request.method != "HEAD" && request.method != "DELETE")
+    return fail(invalid("s3_bad_method", "only GET, HEAD and DELETE (requests without a body) can be signed"));
+  auto target = target_of(location, credentials, request.key, request.now_s);
+  if (!target) return fail(target.error());
+  for (const auto& [name, value] : request.signed_headers) {
+    if (std::find(kRequestAuthHeaders.begin(), kRequestAuthHeaders.end(), name) != kRequestAuthHeaders.end())
+      return fail(invalid("s3_bad_header", "header '" + name + "' is one the signature sets"));
+  }
+  auto sent = request.signed_headers;
+  sent.emplace_back("x-amz-content-sha256", std::string(kEmptyPayloadHash));
+  sent.emplace_back("x-amz-date", target->date_time);
+  if (!credentials.session_token.empty()) sent.emplace_back("x-amz-security-token", credentials.session_token);
+  auto headers = canonical_headers(target->host, sent);
+  if (!headers) return fail(headers.error());
+  auto query = encode_query(request.query);
+  if (!query) return fail(query.error());
+
+  const std::string canonical_query = join_query(std::move(*query));
+  auto s = sign(*target, location, credentials, request.method, canonical_query, *headers, kEmptyPayloadHash);
+  sent.emplace_back("authorization", std::string(kAlgorithm) + " Credential=" + credentials.access_key_id + "/" +
+                                         target->scope + ",SignedHeaders=" + headers->names + ",Signature=" + s.hex);
+  return SignedRequest{target->origin + target->path + (canonical_query.empty() ? "" : "?" + canonical_query),
+                       std::move(sent), std::move(s.canonical_request), std::move(s.string_to_sign)};
 }
 
 } // namespace parley

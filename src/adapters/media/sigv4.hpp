@@ -1,10 +1,13 @@
 #pragma once
-// AWS Signature Version 4 query-string pre-signing for S3 and S3-compatible stores (MinIO):
-// a URL that lets whoever holds it GET or PUT one object until it expires, without
-// credentials of their own. Pure computation: no clock, no I/O, no global state; the caller
+// AWS Signature Version 4 for S3 and S3-compatible stores (MinIO). Two forms:
+// - presign_url: query-string pre-signing, a URL that lets whoever holds it GET or PUT one
+//   object until it expires, without credentials of their own;
+// - sign_request: an Authorization header, for the server's own requests without a body
+//   (HEAD to stat an object, DELETE to remove it).
+// Pure computation: no clock, no I/O, no global state; the caller
 // passes the time. Follows S3's variant of SigV4, which differs from other AWS services:
-// the key is percent-encoded once (not twice), its path is not normalised, and the payload
-// is not signed (UNSIGNED-PAYLOAD).
+// the key is percent-encoded once (not twice) and its path is not normalised. Pre-signed
+// URLs leave the payload unsigned (UNSIGNED-PAYLOAD); signed requests have none.
 //
 // Every input is checked and every problem is an Error::invalid with one of these codes:
 //   s3_bad_endpoint     not http(s)://host[:port] (no path, query or user), or an IP
@@ -14,14 +17,15 @@
 //   s3_bad_region       empty or not a-z 0-9 -
 //   s3_bad_credentials  empty access key id or secret, '/' or a control character in the
 //                       access key id, a control character in the session token
-//   s3_bad_method       not GET or PUT
+//   s3_bad_method       presign_url: not GET or PUT; sign_request: not GET, HEAD or DELETE
 //   s3_empty_key, s3_key_too_long (over 1024 bytes)
 //   s3_bad_key          invalid UTF-8, a control character, or a "." or ".." segment
 //                       (HTTP clients would rewrite the path and break the signature)
 //   s3_bad_expiry       expires_s outside 1..604800 (S3's limit is 7 days)
 //   s3_bad_time         now_s before 1970 or after 9999
 //   s3_bad_header       a name that is empty, not a lower-case HTTP token, "host" or given
-//                       twice; a value with a control or non-ASCII character
+//                       twice; a value with a control or non-ASCII character; for
+//                       sign_request also authorization and the x-amz-* headers it sets
 //   s3_bad_query        an empty name, one of the X-Amz-* parameters the signature sets,
 //                       invalid UTF-8 or a control character
 
@@ -79,6 +83,31 @@ struct PresignedUrl {
 // any session token).
 Result<PresignedUrl> presign_url(const S3Location& location, const S3Credentials& credentials,
                                  const PresignRequest& request);
+
+struct SignRequest {
+  std::string method;     // "GET", "HEAD" or "DELETE"
+  std::string key;        // the object key, UTF-8, 1-1024 bytes
+  std::int64_t now_s = 0; // signing time, Unix seconds; S3 refuses it 15 minutes either side
+  // Headers to sign and send besides host, lower-case names, e.g. {"range", "bytes=0-9"}.
+  std::vector<std::pair<std::string, std::string>> signed_headers;
+  std::vector<std::pair<std::string, std::string>> query; // signed too
+};
+
+struct SignedRequest {
+  std::string url; // scheme://host/path[?query]; its host is the one that was signed
+  // To send with it, besides Host (which HTTP clients derive from the URL): the caller's
+  // headers, x-amz-content-sha256, x-amz-date, x-amz-security-token (temporary credentials
+  // only) and authorization, in that order, with lower-case names.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string canonical_request;
+  std::string string_to_sign;
+};
+
+// Signs `request`, a request without a body, with an Authorization header (the payload hash
+// is that of the empty body). The headers are credentials until the signing time is 15
+// minutes past: never log them.
+Result<SignedRequest> sign_request(const S3Location& location, const S3Credentials& credentials,
+                                   const SignRequest& request);
 
 // The SigV4 signing key (kSigning, 32 raw bytes) for `date` (yyyymmdd): HMAC-SHA256 chained
 // over date, region, service and "aws4_request", starting from "AWS4" + secret.

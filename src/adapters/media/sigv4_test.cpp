@@ -398,5 +398,118 @@ TEST(SigV4, AcceptsWhatTheRulesAllow) {
   EXPECT_EQ(error_code(kExampleLocation, kExampleCredentials, request), "ok");
 }
 
+// AWS's published example of header-based signing, "Example: GET Object" ("Signature
+// Calculations for the Authorization Header: Transferring Payload in a Single Chunk",
+// Amazon S3 API reference): the first ten bytes of examplebucket/test.txt.
+TEST(SigV4Request, MatchesAwsPublishedGetObjectExample) {
+  auto signed_request = sign_request(kExampleLocation, kExampleCredentials,
+                                     {"GET", "test.txt", kExampleTime, {{"range", "bytes=0-9"}}, {}});
+  ASSERT_TRUE(signed_request) << signed_request.error().message;
+  EXPECT_EQ(signed_request->canonical_request,
+            "GET\n"
+            "/test.txt\n"
+            "\n"
+            "host:examplebucket.s3.amazonaws.com\n"
+            "range:bytes=0-9\n"
+            "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+            "x-amz-date:20130524T000000Z\n"
+            "\n"
+            "host;range;x-amz-content-sha256;x-amz-date\n"
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(signed_request->string_to_sign,
+            "AWS4-HMAC-SHA256\n"
+            "20130524T000000Z\n"
+            "20130524/us-east-1/s3/aws4_request\n"
+            "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972");
+  EXPECT_EQ(signed_request->url, "https://examplebucket.s3.amazonaws.com/test.txt");
+  const std::vector<std::pair<std::string, std::string>> expected_headers = {
+      {"range", "bytes=0-9"},
+      {"x-amz-content-sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+      {"x-amz-date", "20130524T000000Z"},
+      {"authorization",
+       "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
+       "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,"
+       "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"}};
+  EXPECT_EQ(signed_request->headers, expected_headers);
+}
+
+// The value of header `name` in a signed request.
+std::string header_of(const SignedRequest& r, std::string_view name) {
+  for (const auto& [n, v] : r.headers)
+    if (n == name) return v;
+  return "<none>";
+}
+
+SignedRequest sign_object(std::string method, std::string key, const S3Location& location = kExampleLocation,
+                          const S3Credentials& credentials = kExampleCredentials) {
+  auto signed_request = sign_request(location, credentials, {std::move(method), std::move(key), kExampleTime, {}, {}});
+  EXPECT_TRUE(signed_request) << signed_request.error().code << ": " << signed_request.error().message;
+  return signed_request ? *signed_request : SignedRequest{};
+}
+
+TEST(SigV4Request, HeadAndDeleteSignTheirMethodAndAnEmptyPayload) {
+  const auto get = sign_object("GET", "test.txt");
+  const auto head = sign_object("HEAD", "test.txt");
+  const auto del = sign_object("DELETE", "test.txt");
+  EXPECT_EQ(line_of(head.canonical_request, 0), "HEAD");
+  EXPECT_EQ(line_of(del.canonical_request, 0), "DELETE");
+  for (const auto* r : {&head, &del}) {
+    EXPECT_EQ(r->url, "https://examplebucket.s3.amazonaws.com/test.txt");
+    EXPECT_EQ(line_of(r->canonical_request, 8), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(line_of(r->canonical_request, 7), "host;x-amz-content-sha256;x-amz-date");
+    EXPECT_NE(header_of(*r, "authorization"), header_of(get, "authorization"));
+  }
+  EXPECT_NE(header_of(head, "authorization"), header_of(del, "authorization"));
+}
+
+TEST(SigV4Request, EncodesTheKeyLikeThePresigner) {
+  auto location = kExampleLocation;
+  location.path_style = true;
+  const auto r = sign_object("HEAD", "my photos/été 日本 😀.png", location);
+  EXPECT_EQ(r.url,
+            "https://s3.amazonaws.com/examplebucket/my%20photos/"
+            "%C3%A9t%C3%A9%20%E6%97%A5%E6%9C%AC%20%F0%9F%98%80.png");
+  EXPECT_EQ(line_of(r.canonical_request, 1),
+            "/examplebucket/my%20photos/%C3%A9t%C3%A9%20%E6%97%A5%E6%9C%AC%20%F0%9F%98%80.png");
+  EXPECT_EQ(line_of(r.canonical_request, 3), "host:s3.amazonaws.com");
+}
+
+TEST(SigV4Request, SignsAndSendsTheSessionToken) {
+  auto credentials = kExampleCredentials;
+  credentials.session_token = "FQoGZXIvYXdzEJr//token=";
+  const auto r = sign_object("DELETE", "a", kExampleLocation, credentials);
+  EXPECT_EQ(header_of(r, "x-amz-security-token"), "FQoGZXIvYXdzEJr//token=");
+  EXPECT_NE(header_of(r, "authorization")
+                .find("SignedHeaders=host;x-amz-content-sha256;x-amz-date;"
+                      "x-amz-security-token,"),
+            std::string::npos);
+  EXPECT_EQ(r.headers.back().first, "authorization");
+}
+
+TEST(SigV4Request, PutsTheQuerySortedInTheUrl) {
+  auto r = sign_request(kExampleLocation, kExampleCredentials,
+                        {"GET", "k", kExampleTime, {}, {{"versionId", "v 2"}, {"acl", ""}}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->url, "https://examplebucket.s3.amazonaws.com/k?acl=&versionId=v%202");
+  EXPECT_EQ(line_of(r->canonical_request, 2), "acl=&versionId=v%202");
+}
+
+TEST(SigV4Request, RefusesBadInputs) {
+  const auto code = [](const SignRequest& request, const S3Credentials& credentials = kExampleCredentials) {
+    const auto r = sign_request(kExampleLocation, credentials, request);
+    return r ? "ok" : r.error().code;
+  };
+  for (const std::string method : {"PUT", "POST", "head", ""})
+    EXPECT_EQ(code({method, "k", kExampleTime, {}, {}}), "s3_bad_method") << method;
+  for (const std::string name : {"authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token", "host"})
+    EXPECT_EQ(code({"HEAD", "k", kExampleTime, {{name, "x"}}, {}}), "s3_bad_header") << name;
+  EXPECT_EQ(code({"HEAD", "", kExampleTime, {}, {}}), "s3_empty_key");
+  EXPECT_EQ(code({"HEAD", "a/../b", kExampleTime, {}, {}}), "s3_bad_key");
+  EXPECT_EQ(code({"HEAD", "k", -1, {}, {}}), "s3_bad_time");
+  EXPECT_EQ(code({"HEAD", "k", kExampleTime, {}, {{"X-Amz-Signature", "x"}}}), "s3_bad_query");
+  EXPECT_EQ(code({"HEAD", "k", kExampleTime, {}, {}}, {"AKIA", "", ""}), "s3_bad_credentials");
+  EXPECT_EQ(code({"HEAD", "k", kExampleTime, {}, {}}, {"AKIA", "s", "t\xc3\xa9"}), "s3_bad_header");
+}
+
 } // namespace
 } // namespace parley

@@ -130,7 +130,7 @@ Result<std::optional<Notification>> SqliteNotificationStore::count(const Message
   }
   Statement bump(conn,
                  "UPDATE notification_notifications SET count = count + 1, actor_id = ?3, message_id = ?4, seq = ?5, "
-                 "preview = ?6, updated_at_ms = ?7, mailed = 0 "
+                 "preview = ?6, updated_at_ms = ?7 "
                  "WHERE user_id = ?1 AND chat_id = ?2 AND kind = 'message' AND read_at_ms = 0");
   bump.bind_text(1, c.user_id).bind_text(2, c.chat_id).bind_text(3, c.actor_id).bind_text(4, c.message_id);
   bump.bind_int64(5, c.seq).bind_text(6, c.preview).bind_int64(7, now_ms);

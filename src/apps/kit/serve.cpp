@@ -56,6 +56,8 @@ void print_help(const Program& p) {
 
 std::vector<std::string> load_settings(const Program& p, const ConfigSource& source, Settings& out) {
   auto problems = load_config<ParleyConfig>(kParleyOptions, only(source, kParleyOptions), out.parley);
+  const auto media = media_storage_problems(out.parley);
+  problems.insert(problems.end(), media.begin(), media.end());
   if (p.cluster) {
     auto more = load_config<ClusterConfig>(kClusterOptions, only(source, kClusterOptions), out.cluster);
     problems.insert(problems.end(), more.begin(), more.end());
@@ -68,9 +70,7 @@ std::vector<std::string> load_settings(const Program& p, const ConfigSource& sou
   return problems;
 }
 
-} // namespace
-
-int serve_main(const Program& p, int argc, char** argv) {
+int serve(const Program& p, int argc, char** argv) {
   ConfigSource source;
   const std::function<int(const Settings&)>* command = nullptr;
   std::string config_file = std::getenv("PARLEY_CONFIG") ? std::getenv("PARLEY_CONFIG") : "";
@@ -111,6 +111,18 @@ int serve_main(const Program& p, int argc, char** argv) {
   server->run();
   server.reset();
   return 0;
+}
+
+} // namespace
+
+int serve_main(const Program& p, int argc, char** argv) {
+  try {
+    return serve(p, argc, argv);
+  } catch (const std::exception& e) {
+    kLog.error("fatal", {{"program", p.name}, {"error", e.what()}});
+    std::cerr << p.name << ": " << e.what() << "\n";
+    return 1;
+  }
 }
 
 } // namespace parley

@@ -39,6 +39,19 @@ struct Program {
   std::vector<std::pair<std::string, std::function<int(const Settings&)>>> commands;
 };
 
+// Returns the exit code: 0 after a clean stop, 2 for bad settings or arguments, 1 when
+// building or serving failed (logged).
 int serve_main(const Program& program, int argc, char** argv);
+
+// serve_main for a service of a distributed deployment: `App` is built from the settings.
+template <class App>
+int run_service(std::string name, std::string summary, int argc, char** argv) {
+  return serve_main({std::move(name),
+                     std::move(summary),
+                     true,
+                     [](const Settings& s) -> std::unique_ptr<Served> { return std::make_unique<App>(s); },
+                     {}},
+                    argc, argv);
+}
 
 } // namespace parley

@@ -3,8 +3,10 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "adapters/localfs/local_media_storage.hpp"
 #include "adapters/mail/file_mailer.hpp"
 #include "adapters/mail/smtp_mailer.hpp"
+#include "adapters/media/s3_media_storage.hpp"
 
 namespace parley {
 
@@ -79,6 +81,54 @@ std::string public_url(const ParleyConfig& c) { return c.public_url.empty() ? "h
 MediaConfig media_config(const ParleyConfig& c) {
   return {c.media_max_bytes, split_list(c.media_types), std::chrono::seconds(c.media_upload_ttl_s),
           std::chrono::seconds(c.media_download_ttl_s)};
+}
+
+namespace {
+
+S3MediaConfig s3_media_config(const ParleyConfig& c) {
+  return {{c.s3_endpoint.empty() ? "https://s3." + c.s3_region + ".amazonaws.com" : c.s3_endpoint, c.s3_bucket,
+           c.s3_region, c.s3_path_style},
+          {c.s3_access_key_id, c.s3_secret_access_key, c.s3_session_token},
+          std::chrono::milliseconds(c.s3_timeout_ms)};
+}
+
+// The setting behind a code of S3MediaStorage::check().
+std::string s3_setting(std::string_view code) {
+  if (code == "s3_bad_endpoint") return "PARLEY_S3_ENDPOINT";
+  if (code == "s3_bad_bucket") return "PARLEY_S3_BUCKET";
+  if (code == "s3_bad_region") return "PARLEY_S3_REGION";
+  if (code == "s3_bad_header") return "PARLEY_S3_SESSION_TOKEN"; // the only header taken from settings
+  if (code == "s3_bad_credentials") return "PARLEY_S3_ACCESS_KEY_ID/PARLEY_S3_SECRET_ACCESS_KEY";
+  return "PARLEY_S3_*";
+}
+
+} // namespace
+
+std::vector<std::string> media_storage_problems(const ParleyConfig& c) {
+  if (c.media_storage == "local") return {};
+  if (c.media_storage != "s3") return {"PARLEY_MEDIA_STORAGE: expected local or s3, got '" + c.media_storage + "'"};
+  std::vector<std::string> problems;
+  for (const auto& [name, value] : {std::pair<std::string_view, const std::string*>{"PARLEY_S3_BUCKET", &c.s3_bucket},
+                                    {"PARLEY_S3_ACCESS_KEY_ID", &c.s3_access_key_id},
+                                    {"PARLEY_S3_SECRET_ACCESS_KEY", &c.s3_secret_access_key}}) {
+    if (value->empty()) problems.push_back(std::string(name) + ": required with PARLEY_MEDIA_STORAGE=s3");
+  }
+  if (problems.empty()) {
+    if (auto ok = S3MediaStorage::check(s3_media_config(c)); !ok)
+      problems.push_back(s3_setting(ok.error().code) + ": " + ok.error().message);
+  }
+  return problems;
+}
+
+std::string media_upload_origin(const ParleyConfig& c) {
+  return c.media_storage == "s3" ? S3MediaStorage::origin(s3_media_config(c)) : "";
+}
+
+std::unique_ptr<MediaStorage> make_media_storage(const ParleyConfig& c, std::string local_secret, const Clock& clock) {
+  if (const auto problems = media_storage_problems(c); !problems.empty()) throw std::invalid_argument(problems.front());
+  if (c.media_storage == "s3") return std::make_unique<S3MediaStorage>(s3_media_config(c), clock);
+  return std::make_unique<LocalMediaStorage>(std::filesystem::path(c.data_dir) / "media", public_url(c),
+                                             std::move(local_secret), clock);
 }
 
 NotificationConfig notification_config(const ParleyConfig& c) {

@@ -10,6 +10,7 @@
 #include "apps/parley/config.hpp"
 #include "core/clock.hpp"
 #include "ports/mailer.hpp"
+#include "ports/media_storage.hpp"
 #include "services/auth/password_hasher.hpp"
 #include "services/auth/service.hpp"
 #include "services/media/service.hpp"
@@ -32,6 +33,14 @@ PasswordHasher password_hasher(const ParleyConfig& c);
 std::filesystem::path signing_key_file(const ParleyConfig& c);
 std::string public_url(const ParleyConfig& c);
 MediaConfig media_config(const ParleyConfig& c);
+// What is wrong with the PARLEY_MEDIA_STORAGE and PARLEY_S3_* settings together (e.g. s3
+// without a bucket), every problem found; empty when they are usable. Never quotes a secret.
+std::vector<std::string> media_storage_problems(const ParleyConfig& c);
+// The storage PARLEY_MEDIA_STORAGE names: the S3 bucket, or files under <data>/media whose
+// URLs are signed with `local_secret`. Throws on settings media_storage_problems() refuses.
+// Where browsers send uploads besides this server: the bucket's origin with s3, else "".
+std::string media_upload_origin(const ParleyConfig& c);
+std::unique_ptr<MediaStorage> make_media_storage(const ParleyConfig& c, std::string local_secret, const Clock& clock);
 NotificationConfig notification_config(const ParleyConfig& c);
 
 } // namespace parley

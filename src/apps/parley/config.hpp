@@ -55,10 +55,19 @@ struct ParleyConfig {
   std::string media_types;
   std::int64_t media_upload_ttl_s = 0;
   std::int64_t media_download_ttl_s = 0;
+  std::string media_storage;
+  std::string s3_endpoint;
+  std::string s3_bucket;
+  std::string s3_region;
+  bool s3_path_style = false;
+  std::string s3_access_key_id;
+  std::string s3_secret_access_key;
+  std::string s3_session_token;
+  std::int64_t s3_timeout_ms = 0;
 };
 
 using P = ParleyConfig;
-inline constexpr std::array<ConfigOption<P>, 45> kParleyOptions{{
+inline constexpr std::array<ConfigOption<P>, 54> kParleyOptions{{
     {"PARLEY_LISTEN", "127.0.0.1:8080", "Address and port to serve HTTP on (port 0: any free port).", &P::listen},
     {"PARLEY_DATA_DIR", "./data", "Directory for the database, keys, mail and media.", &P::data_dir},
     {"PARLEY_WEB_DIR", "./web/dist", "The built web client, served at / (absent: only the API is served).",
@@ -132,6 +141,24 @@ inline constexpr std::array<ConfigOption<P>, 45> kParleyOptions{{
      "Comma-separated content types that may be uploaded.", &P::media_types},
     {"PARLEY_MEDIA_UPLOAD_TTL_S", "900", "Seconds an upload URL stays valid.", &P::media_upload_ttl_s, 1, 604800},
     {"PARLEY_MEDIA_DOWNLOAD_TTL_S", "3600", "Seconds a download URL stays valid.", &P::media_download_ttl_s, 1, 604800},
+    {"PARLEY_MEDIA_STORAGE", "local",
+     "Where uploads are stored: local (<data>/media, served by Parley) or s3 (an S3 or S3-compatible bucket).",
+     &P::media_storage},
+    {"PARLEY_S3_ENDPOINT", "", "S3 endpoint, scheme://host[:port] (empty: https://s3.<region>.amazonaws.com).",
+     &P::s3_endpoint},
+    {"PARLEY_S3_BUCKET", "", "The bucket uploads go to (required with s3).", &P::s3_bucket},
+    {"PARLEY_S3_REGION", "us-east-1", "The bucket's region (MinIO: us-east-1 unless configured otherwise).",
+     &P::s3_region},
+    {"PARLEY_S3_PATH_STYLE", "false",
+     "Address the bucket as endpoint/bucket/key (MinIO, IP endpoints) instead of bucket.endpoint/key.",
+     &P::s3_path_style},
+    {"PARLEY_S3_ACCESS_KEY_ID", "", "Access key id (required with s3).", &P::s3_access_key_id},
+    {"PARLEY_S3_SECRET_ACCESS_KEY", "", "Secret access key (required with s3; never printed).",
+     &P::s3_secret_access_key, 0, 0, true},
+    {"PARLEY_S3_SESSION_TOKEN", "", "Session token of temporary credentials (never printed).", &P::s3_session_token, 0,
+     0, true},
+    {"PARLEY_S3_TIMEOUT_MS", "5000", "Milliseconds Parley waits for each of its own requests to S3 (stat, delete).",
+     &P::s3_timeout_ms, 100, 600000},
 }};
 
 } // namespace parley

@@ -1,4 +1,5 @@
-// parley: every service in one process, on SQLite and in-process adapters.
+// parley: every service in one process, on SQLite and in-process adapters (media: local
+// files or S3).
 // Wiring only: the logic lives in the services.
 
 #include <unistd.h>
@@ -39,8 +40,6 @@
 namespace parley {
 namespace {
 
-const Logger kLog{"parley"};
-
 // Everything the server needs, built in dependency order and torn down in reverse.
 struct App final : Served {
   explicit App(const ParleyConfig& c)
@@ -63,14 +62,13 @@ struct App final : Served {
              hasher),
         users(profiles, auth, clock),
         membership(chat_store),
-        media_storage(std::filesystem::path(c.data_dir) / "media", public_url(c),
-                      derive_secret(signing_key, "parley media urls v1"), clock),
-        media(media_config(c), media_storage, membership, clock),
+        media_storage(make_media_storage(c, derive_secret(signing_key, "parley media urls v1"), clock)),
+        media(media_config(c), *media_storage, membership, clock),
         messages({message_store, membership, bus, log, media, clock, ids}),
         chats(ChatConfig{c.max_group_members}, {chat_store, directory, messages, presence, bus, log, clock, ids}),
         notifications(notification_config(c), {notification_store, messages, presence, bus, auth, *mailer, clock, ids}),
         realtime(realtime_config(c), {signer, messages, membership, presence, bus, clock}),
-        web(c.web_dir),
+        web(c.web_dir, media_upload_origin(c)),
         notification_worker(notifications, std::chrono::milliseconds(200),
                             std::clamp<std::chrono::milliseconds>(notifications.config().digest_after,
                                                                   std::chrono::seconds(1), std::chrono::minutes(1))) {
@@ -81,7 +79,8 @@ struct App final : Served {
     mount_message_routes(routes, messages, signer);
     mount_notification_routes(routes, notifications, signer);
     mount_media_routes(routes, media, signer);
-    mount_blob_routes(routes, media_storage);
+    // Parley serves the bytes itself only with the local storage; S3 serves its own.
+    if (auto* local = dynamic_cast<LocalMediaStorage*>(media_storage.get())) mount_blob_routes(routes, *local);
     if (!c.web_dir.empty()) routes.set_fallback([this](http::Request& req) { return web.serve(req); });
   }
   // Consumers stop before the services they call go away.
@@ -112,7 +111,7 @@ struct App final : Served {
   AuthService auth;
   UserService users;
   ChatDirectory membership;
-  LocalMediaStorage media_storage;
+  std::unique_ptr<MediaStorage> media_storage;
   MediaService media;
   MessageService messages;
   ChatService chats;
@@ -143,16 +142,10 @@ int print_routes(const Settings& settings) {
 } // namespace parley
 
 int main(int argc, char** argv) {
-  try {
-    return parley::serve_main({"parley",
-                               "the Parley messaging server (every service in one process).",
-                               false,
-                               [](const parley::Settings& s) { return std::make_unique<parley::App>(s.parley); },
-                               {{"--routes", parley::print_routes}}},
-                              argc, argv);
-  } catch (const std::exception& e) {
-    parley::kLog.error("fatal", {{"error", e.what()}});
-    std::cerr << "parley: " << e.what() << "\n";
-    return 1;
-  }
+  return parley::serve_main({"parley",
+                             "the Parley messaging server (every service in one process).",
+                             false,
+                             [](const parley::Settings& s) { return std::make_unique<parley::App>(s.parley); },
+                             {{"--routes", parley::print_routes}}},
+                            argc, argv);
 }

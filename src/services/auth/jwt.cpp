@@ -157,34 +157,38 @@ SigningKey load_or_create_signing_key(const std::filesystem::path& file) {
   return created ? key : read_key_file(file);
 }
 
-JwtSigner::JwtSigner(SigningKey key, std::string issuer, const Clock& clock, std::chrono::seconds ttl)
-    : key_(std::move(key)), issuer_(std::move(issuer)), clock_(clock), ttl_(ttl) {
+JwtVerifier::JwtVerifier(VerifyingKey key, std::string issuer, const Clock& clock)
+    : key_(std::move(key)), issuer_(std::move(issuer)), clock_(&clock) {
   ensure_sodium();
-  if (ttl_.count() <= 0) throw std::invalid_argument("JwtSigner: ttl must be positive");
-  header_b64_ = base64url_encode(json::serialize(json::object{{"alg", "EdDSA"}, {"typ", "JWT"}, {"kid", key_.kid}}));
 }
 
-std::string JwtSigner::sign(std::string_view user_id, std::string_view session_id) const {
-  const std::int64_t now = clock_.now_s();
-  const json::object claims{
-      {"iss", issuer_},
-      {"sub", user_id},
-      {"sid", session_id},
-      {"iat", now},
-      {"nbf", now},
-      {"exp", now + ttl_.count()},
-      {"jti", random_token(16)},
-  };
-  std::string token = header_b64_ + "." + base64url_encode(json::serialize(claims));
-  std::array<unsigned char, crypto_sign_BYTES> signature{};
-  crypto_sign_detached(signature.data(), nullptr, reinterpret_cast<const unsigned char*>(token.data()), token.size(),
-                       key_.secret_key.data());
-  token += ".";
-  token += base64url_encode(as_chars(signature.data(), signature.size()));
-  return token;
+Result<JwtVerifier> JwtVerifier::from_jwks(std::string_view jwks_json, std::string issuer, const Clock& clock) {
+  const auto invalid = [](std::string message) { return fail(Error::invalid("invalid_jwks", std::move(message))); };
+  boost::system::error_code ec;
+  const json::value doc = json::parse(jwks_json, ec);
+  const json::value* keys = !ec && doc.is_object() ? doc.as_object().if_contains("keys") : nullptr;
+  if (!keys || !keys->is_array()) return invalid("not a JWKS document (no \"keys\" array)");
+  for (const auto& entry : keys->as_array()) {
+    if (!entry.is_object()) continue;
+    const auto& jwk = entry.as_object();
+    const auto* kty = string_claim(jwk, "kty");
+    const auto* crv = string_claim(jwk, "crv");
+    const auto* kid = string_claim(jwk, "kid");
+    const auto* x = string_claim(jwk, "x");
+    if (!kty || *kty != "OKP" || !crv || *crv != "Ed25519" || !kid || kid->empty() || !x) continue;
+    if (const auto* alg = jwk.if_contains("alg"); alg && (!alg->is_string() || alg->as_string() != "EdDSA")) continue;
+    if (const auto* use = jwk.if_contains("use"); use && (!use->is_string() || use->as_string() != "sig")) continue;
+    const auto public_key = base64url_decode(std::string_view(x->data(), x->size()));
+    VerifyingKey key;
+    if (!public_key || public_key->size() != key.public_key.size()) continue;
+    key.kid = std::string(kid->data(), kid->size());
+    std::memcpy(key.public_key.data(), public_key->data(), key.public_key.size());
+    return JwtVerifier(std::move(key), std::move(issuer), clock);
+  }
+  return invalid("no Ed25519 signing key in the JWKS document");
 }
 
-Result<Principal> JwtSigner::verify(std::string_view token) const {
+Result<Principal> JwtVerifier::verify(std::string_view token) const {
   if (token.size() > kMaxTokenBytes) return invalid_token();
   const auto first = token.find('.');
   if (first == std::string_view::npos) return invalid_token();
@@ -224,17 +228,48 @@ Result<Principal> JwtSigner::verify(std::string_view token) const {
   if (!iss || *iss != issuer_ || !sub || sub->empty() || !sid || sid->empty() || !exp || !nbf || !iat) {
     return invalid_token();
   }
-  const std::int64_t now = clock_.now_s();
+  const std::int64_t now = clock_->now_s();
   if (*exp <= now) return fail(Error::unauthenticated("token_expired", "access token expired"));
   if (*nbf > now + kClockSkewS) return invalid_token();
   return Principal{std::string(*sub), std::string(*sid), *exp};
 }
 
-std::string JwtSigner::jwks_json() const {
+std::string JwtVerifier::jwks_json() const {
   const std::string x = base64url_encode(as_chars(key_.public_key.data(), key_.public_key.size()));
   const json::object jwk{{"kty", "OKP"}, {"crv", "Ed25519"}, {"kid", key_.kid},
                          {"x", x},       {"alg", "EdDSA"},   {"use", "sig"}};
   return json::serialize(json::object{{"keys", json::array{jwk}}});
+}
+
+JwtSigner::JwtSigner(SigningKey key, std::string issuer, const Clock& clock, std::chrono::seconds ttl)
+    : key_(std::move(key)),
+      issuer_(std::move(issuer)),
+      clock_(clock),
+      ttl_(ttl),
+      verifier_(VerifyingKey{key_.kid, key_.public_key}, issuer_, clock) {
+  ensure_sodium();
+  if (ttl_.count() <= 0) throw std::invalid_argument("JwtSigner: ttl must be positive");
+  header_b64_ = base64url_encode(json::serialize(json::object{{"alg", "EdDSA"}, {"typ", "JWT"}, {"kid", key_.kid}}));
+}
+
+std::string JwtSigner::sign(std::string_view user_id, std::string_view session_id) const {
+  const std::int64_t now = clock_.now_s();
+  const json::object claims{
+      {"iss", issuer_},
+      {"sub", user_id},
+      {"sid", session_id},
+      {"iat", now},
+      {"nbf", now},
+      {"exp", now + ttl_.count()},
+      {"jti", random_token(16)},
+  };
+  std::string token = header_b64_ + "." + base64url_encode(json::serialize(claims));
+  std::array<unsigned char, crypto_sign_BYTES> signature{};
+  crypto_sign_detached(signature.data(), nullptr, reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+                       key_.secret_key.data());
+  token += ".";
+  token += base64url_encode(as_chars(signature.data(), signature.size()));
+  return token;
 }
 
 } // namespace parley

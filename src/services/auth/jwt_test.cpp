@@ -295,6 +295,87 @@ TEST_F(JwtTest, JwksPublishesThePublicKey) {
   EXPECT_EQ(jwk.size(), 6u);
 }
 
+// A verifier built from the signer's JWKS (the key a gateway or service fetches) accepts
+// exactly what the signer accepts.
+TEST_F(JwtTest, VerifierFromJwksAcceptsTheSignersTokens) {
+  const auto verifier = JwtVerifier::from_jwks(signer_.jwks_json(), "parley", clock_);
+  ASSERT_TRUE(verifier) << verifier.error().message;
+  EXPECT_EQ(verifier->kid(), key_.kid);
+  EXPECT_EQ(verifier->issuer(), "parley");
+  EXPECT_EQ(verifier->jwks_json(), signer_.jwks_json());
+  const auto who = verifier->verify(signer_.sign("user-1", "session-1"));
+  ASSERT_TRUE(who) << who.error().code;
+  EXPECT_EQ(who->user_id, "user-1");
+  EXPECT_EQ(who->session_id, "session-1");
+  const auto token = signer_.sign("user-1", "session-1");
+  clock_.advance_ms(kTtl.count() * 1000);
+  expect_error(verifier->verify(token), "token_expired");
+}
+
+TEST_F(JwtTest, VerifierRefusesOtherKeysAndIssuers) {
+  const JwtSigner other(generate_signing_key(), "parley", clock_, kTtl);
+  const auto verifier = JwtVerifier::from_jwks(signer_.jwks_json(), "parley", clock_);
+  ASSERT_TRUE(verifier);
+  expect_error(verifier->verify(other.sign("user-1", "session-1")), "invalid_token");
+  const auto elsewhere = JwtVerifier::from_jwks(signer_.jwks_json(), "someone-else", clock_);
+  ASSERT_TRUE(elsewhere);
+  expect_error(elsewhere->verify(signer_.sign("user-1", "session-1")), "invalid_token");
+}
+
+TEST_F(JwtTest, VerifierTakesTheFirstUsableKeyOfTheSet) {
+  auto jwk = json::parse(signer_.jwks_json()).as_object().at("keys").as_array().at(0).as_object();
+  json::object rsa{{"kty", "RSA"}, {"kid", "r1"}, {"n", "AQAB"}, {"e", "AQAB"}};
+  json::object encryption = jwk;
+  encryption["use"] = "enc";
+  json::object short_key = jwk;
+  short_key["x"] = base64url_encode("too short");
+  const json::object set{{"keys", json::array{rsa, encryption, short_key, jwk}}};
+  const auto verifier = JwtVerifier::from_jwks(json::serialize(set), "parley", clock_);
+  ASSERT_TRUE(verifier) << verifier.error().message;
+  EXPECT_EQ(verifier->kid(), key_.kid);
+  EXPECT_TRUE(verifier->verify(signer_.sign("user-1", "session-1")));
+}
+
+TEST_F(JwtTest, MalformedJwksIsRefused) {
+  auto jwk = json::parse(signer_.jwks_json()).as_object().at("keys").as_array().at(0).as_object();
+  const auto without = [&](std::string_view field) {
+    json::object copy = jwk;
+    copy.erase(field);
+    return json::serialize(json::object{{"keys", json::array{copy}}});
+  };
+  json::object wrong_curve = jwk;
+  wrong_curve["crv"] = "X25519";
+  json::object wrong_alg = jwk;
+  wrong_alg["alg"] = "ES256";
+  json::object bad_x = jwk;
+  bad_x["x"] = "not base64url!";
+  const std::vector<std::string> documents{
+      "",
+      "not json",
+      "[]",
+      "{}",
+      R"({"keys":{}})",
+      R"({"keys":[]})",
+      R"({"keys":[1,"a",null]})",
+      without("kid"),
+      without("x"),
+      without("kty"),
+      without("crv"),
+      json::serialize(json::object{{"keys", json::array{wrong_curve}}}),
+      json::serialize(json::object{{"keys", json::array{wrong_alg}}}),
+      json::serialize(json::object{{"keys", json::array{bad_x}}}),
+  };
+  for (const auto& doc : documents) {
+    const auto verifier = JwtVerifier::from_jwks(doc, "parley", clock_);
+    ASSERT_FALSE(verifier) << doc;
+    EXPECT_EQ(verifier.error().code, "invalid_jwks") << doc;
+    EXPECT_EQ(verifier.error().kind, ErrorKind::invalid_argument) << doc;
+  }
+  // alg and use are optional
+  EXPECT_TRUE(JwtVerifier::from_jwks(without("alg"), "parley", clock_));
+  EXPECT_TRUE(JwtVerifier::from_jwks(without("use"), "parley", clock_));
+}
+
 TEST(JwtSignerConfig, RejectsNonPositiveTtl) {
   ManualClock clock;
   EXPECT_THROW(JwtSigner(generate_signing_key(), "parley", clock, seconds(0)), std::invalid_argument);

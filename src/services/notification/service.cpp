@@ -104,7 +104,12 @@ Result<void> NotificationService::on_message(const DomainEvent& event) {
     check.due_ms = (*presence)[i].online ? now + config_.read_delay.count() : now;
     checks.push_back(std::move(check));
   }
-  return ports_.store.schedule(checks);
+  if (auto ok = ports_.store.schedule(checks); !ok) return ok;
+  // Sending reads the chat up to the sent message (the message service moves the sender's
+  // read cursor there without a message.read event): so are the sender's notifications of it.
+  auto read = ports_.store.mark_chat_read(sender, base.chat_id, base.seq, now);
+  if (!read) return fail(read.error());
+  return {};
 }
 
 Result<void> NotificationService::on_chat_change(const DomainEvent& event) {

@@ -6,7 +6,8 @@
 //   `read_delay`, gets it counted into one unread "message" notification per chat;
 //   mentioned members get a "mention" notification at once instead.
 // - chat.updated: added and removed members and a new owner are told.
-// - message.read: the reader's notifications of that chat up to the read seq are read.
+// - message.read: the reader's notifications of that chat up to the read seq are read; so
+//   are the sender's up to a message.created (sending reads the chat up to one's message).
 // Online users receive each new or changed notification as a live `notification` event.
 // Optionally, offline users are mailed a digest of what they have not read.
 

@@ -217,6 +217,23 @@ TEST_F(NotificationTest, ReadingTheChatReadsItsNotifications) {
   EXPECT_EQ(*notifications_.unread_count("bob"), 1); // the invitation is not about a message
 }
 
+TEST_F(NotificationTest, SendingReadsTheSendersNotificationsOfTheChat) {
+  const auto chat = group();
+  deliver();
+  send("ann", chat, "one");
+  deliver();
+  run_checks();
+  EXPECT_EQ(*notifications_.unread_count("bob"), 2); // invitation, message one
+  send("bob", chat, "answer");                       // bob has read the chat up to his answer
+  deliver(2);
+  run_checks();
+  const auto bobs = of("bob");
+  ASSERT_EQ(bobs.size(), 2u);
+  EXPECT_EQ(bobs[0].kind, "message");
+  EXPECT_GT(bobs[0].read_at_ms, 0);
+  EXPECT_EQ(*notifications_.unread_count("bob"), 1); // the invitation is not about a message
+}
+
 TEST_F(NotificationTest, MarkingIsPerUser) {
   const auto chat = group();
   deliver();

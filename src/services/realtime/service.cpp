@@ -245,12 +245,18 @@ void RealtimeService::handle(const std::shared_ptr<Peer>& peer, const std::strin
     in.attachments = std::move(*attachments);
     peer->send({{"type", "ack"}, {"id", id}, {"client_id", in.client_id}, {"status", "accepted"}});
     return asio::post(peer->blocking, [this, peer, id, in = std::move(in)] {
-      if (std::lock_guard lock(mutex_); peer->queued.size() < kMaxQueuedSends) peer->queued[in.client_id] = id;
+      bool registered = false;
+      if (std::lock_guard lock(mutex_); peer->queued.size() < kMaxQueuedSends) {
+        peer->queued[in.client_id] = id;
+        registered = true;
+      }
       auto sent = messages_.submit(peer->who.user_id, in);
       if (sent && !*sent) return; // queued: settle() answers
       {
+        // Stored at once. A new message's message.new was published before submit() returned,
+        // and settle() answered it then: its entry is gone.
         std::lock_guard lock(mutex_);
-        peer->queued.erase(in.client_id);
+        if (registered && peer->queued.erase(in.client_id) == 0) return;
       }
       if (!sent) {
         auto err = error_frame(id, sent.error());

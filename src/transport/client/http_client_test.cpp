@@ -26,6 +26,10 @@ class HttpClientTest : public ::testing::Test {
     });
     router_.add("GET", "/big", [](http::Request&) { return http::Response{200, std::string(4096, 'x')}; });
     router_.add("GET", "/empty", [](http::Request&) { return http::no_content(); });
+    router_.add("POST", "/slow", [](http::Request&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      return http::no_content();
+    });
     router_.add("GET", "/missing", [](http::Request&) {
       return http::error_response(Error::not_found("chat_not_found", "no such chat"));
     });
@@ -76,6 +80,18 @@ TEST_F(HttpClientTest, AnUnreachableServerIsUnavailable) {
   ASSERT_FALSE(reply);
   EXPECT_EQ(reply.error().kind, ErrorKind::unavailable);
   EXPECT_EQ(reply.error().code, "upstream_unavailable");
+}
+
+// Retryable means "cannot have reached the server": only then may a POST go elsewhere.
+TEST_F(HttpClientTest, OnlyARequestThatCannotHaveArrivedIsRetryable) {
+  HttpClient client({std::chrono::milliseconds(1000), std::chrono::milliseconds(150)});
+  auto refused = client.call({"POST", dead_base() + "/slow", {}, "x"});
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(refused.error().retryable);
+  auto timed_out = client.call({"POST", base() + "/slow", {}, "x"});
+  ASSERT_FALSE(timed_out);
+  EXPECT_EQ(timed_out.error().code, "upstream_unavailable");
+  EXPECT_FALSE(timed_out.error().retryable);
 }
 
 TEST_F(HttpClientTest, ServiceClientSendsJsonWithTheTokenAndParsesTheReply) {

@@ -29,6 +29,10 @@ std::string_view Request::path_param(std::string_view name) const {
   return {};
 }
 
+std::optional<std::string> Request::decoded_path_param(std::string_view name) const {
+  return percent_decode(path_param(name), false);
+}
+
 std::optional<std::string> Request::query(std::string_view name) const {
   const std::string_view target = message.target();
   const auto q = target.find('?');
@@ -56,12 +60,12 @@ std::string_view Request::bearer_token() const {
   return bearer ? v.substr(7) : std::string_view{};
 }
 
-std::optional<std::string> percent_decode(std::string_view text) {
+std::optional<std::string> percent_decode(std::string_view text, bool plus_as_space) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    if (c == '+') {
+    if (c == '+' && plus_as_space) {
       out += ' ';
     } else if (c == '%') {
       if (i + 2 >= text.size()) return std::nullopt;

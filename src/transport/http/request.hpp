@@ -29,13 +29,16 @@ struct Request {
   std::optional<std::string_view> header(std::string_view name) const;
   // Value of a `{name}` segment of the matched route ("" when absent).
   std::string_view path_param(std::string_view name) const;
+  // The same segment percent-decoded ('+' stays '+'); nullopt on a malformed escape.
+  std::optional<std::string> decoded_path_param(std::string_view name) const;
   // Percent-decoded query parameter; nullopt when absent or malformed.
   std::optional<std::string> query(std::string_view name) const;
   // The token of an `Authorization: Bearer <token>` header, or "".
   std::string_view bearer_token() const;
 };
 
-// Decodes %XX escapes and '+' (as space). nullopt on a malformed escape.
-std::optional<std::string> percent_decode(std::string_view text);
+// Decodes %XX escapes and, unless told otherwise (path segments), '+' as space. nullopt on a
+// malformed escape.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_as_space = true);
 
 } // namespace parley::http

@@ -32,6 +32,14 @@ TEST(Request, MalformedEscapesAreRejected) {
   EXPECT_EQ(with_target("/s?q=%E").query("q"), std::nullopt);
 }
 
+TEST(Request, PathParametersDecodeWithPlusKept) {
+  Request req;
+  req.path_params = {{"id", "a%2Fb+c%25"}, {"bad", "x%4"}};
+  EXPECT_EQ(req.path_param("id"), "a%2Fb+c%25");
+  EXPECT_EQ(req.decoded_path_param("id"), "a/b+c%");
+  EXPECT_EQ(req.decoded_path_param("bad"), std::nullopt);
+}
+
 TEST(Request, BearerTokenIsTakenFromAuthorization) {
   Request req;
   req.message.set("Authorization", "Bearer abc.def");

@@ -15,7 +15,7 @@ namespace parley::http {
 struct Response {
   unsigned status = 200;
   std::string body;
-  std::string content_type = "application/json";
+  std::string content_type = "application/json"; // empty: no Content-Type header
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

@@ -227,7 +227,8 @@ asio::awaitable<void> HttpSession::run() {
 asio::awaitable<bool> HttpSession::write(Response res, unsigned version, bool keep_alive) {
   beast::http::response<beast::http::string_body> msg{static_cast<beast::http::status>(res.status), version};
   msg.set(beast::http::field::server, "parley");
-  if (!res.body.empty() || res.status != 204) msg.set(beast::http::field::content_type, res.content_type);
+  if (!res.content_type.empty() && (!res.body.empty() || res.status != 204))
+    msg.set(beast::http::field::content_type, res.content_type);
   for (auto& [name, value] : res.headers) msg.insert(name, value);
   msg.body() = std::move(res.body);
   msg.keep_alive(keep_alive);

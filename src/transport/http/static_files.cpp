@@ -30,12 +30,13 @@ constexpr std::array<std::pair<const char*, const char*>, 16> kTypes{{
     {".webmanifest", "application/manifest+json"},
 }};
 
-// The app's pages may talk to this origin (REST and /ws) and show media from anywhere
-// over https (pre-signed storage URLs); nothing else runs.
-constexpr const char* kPagePolicy =
-    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob: https: http:; "
-    "media-src 'self' blob: https: http:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'";
+// The app's pages may talk to this origin (REST and /ws) and the given ones (uploads to a
+// bucket), and show media from anywhere (pre-signed storage URLs); nothing else runs.
+std::string page_policy(const std::string& connect_origins) {
+  return "default-src 'self'; connect-src 'self' ws: wss:" + (connect_origins.empty() ? "" : " " + connect_origins) +
+         "; img-src 'self' data: blob: https: http:; media-src 'self' blob: https: http:; "
+         "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+}
 
 std::optional<std::string> read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -54,7 +55,8 @@ const char* content_type_for(const fs::path& file) {
   return "application/octet-stream";
 }
 
-StaticFiles::StaticFiles(fs::path root) : root_(std::move(root)) {}
+StaticFiles::StaticFiles(fs::path root, std::string connect_origins)
+    : root_(std::move(root)), page_policy_(page_policy(connect_origins)) {}
 
 Response StaticFiles::serve(const Request& req) const {
   const auto not_found = [] { return error_response(Error::not_found("not_found", "no such route")); };
@@ -88,7 +90,7 @@ Response StaticFiles::serve(const Request& req) const {
   res.headers.emplace_back("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
   res.headers.emplace_back("X-Content-Type-Options", "nosniff");
   if (res.content_type.starts_with("text/html")) {
-    res.headers.emplace_back("Content-Security-Policy", kPagePolicy);
+    res.headers.emplace_back("Content-Security-Policy", page_policy_);
     res.headers.emplace_back("Referrer-Policy", "no-referrer");
   }
   return res;

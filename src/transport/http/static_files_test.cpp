@@ -61,6 +61,17 @@ TEST_F(StaticFilesTest, ClientRoutesGetTheAppWithItsPolicy) {
   }
 }
 
+TEST_F(StaticFilesTest, PagesMayConnectToTheGivenOrigins) {
+  Request req;
+  req.message.method(boost::beast::http::verb::get);
+  req.message.target("/");
+  const auto policy =
+      header(StaticFiles(root_, "https://media.s3.eu-west-1.amazonaws.com").serve(req), "Content-Security-Policy");
+  EXPECT_NE(policy.find("connect-src 'self' ws: wss: https://media.s3.eu-west-1.amazonaws.com;"), std::string::npos)
+      << policy;
+  EXPECT_NE(header(get("/"), "Content-Security-Policy").find("connect-src 'self' ws: wss:;"), std::string::npos);
+}
+
 TEST_F(StaticFilesTest, NeverLeavesTheDirectoryNorAnswersForTheApi) {
   for (const char* target : {"/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt", "/.hidden",
                              "/assets/missing.js", "/api/v1/nope", "/api", "//etc/passwd", "/a\\b.txt"}) {

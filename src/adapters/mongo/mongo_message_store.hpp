@@ -1,0 +1,71 @@
+#pragma once
+// MessageStore on MongoDB (database "parley_message" by default): collections messages
+// (one document per message, tombstones included, mentions embedded), cursors and
+// reactions. See docs/storage-mongodb.md.
+//
+// Sequence numbers without transactions: a message's seq is claimed by inserting the
+// message itself with seq = last + 1 under the unique index (chat_id, seq). A losing
+// insert re-reads the chat's last seq and tries again. So a seq exists only as a stored
+// message (no counter that a failed insert could leave ahead: gapless), and seq N can be
+// inserted only after N - 1 was visible (a reader never sees N before N - 1).
+// Idempotency: the unique index (chat_id, sender_id, client_id); a duplicate returns the
+// stored message.
+
+#include <array>
+#include <mutex>
+#include <string>
+
+#include "adapters/mongo/mongo_client.hpp"
+#include "ports/message_store.hpp"
+
+namespace parley {
+
+class MongoMessageStore final : public MessageStore {
+ public:
+  explicit MongoMessageStore(MongoPool& pool, std::string database = "parley_message")
+      : db_(pool, std::move(database)) {}
+
+  // Creates the collections' indexes (idempotent). Call once at start; the guarantees
+  // above rest on the unique indexes.
+  Result<void> create_indexes();
+
+  // Appends through one process are serialised per chat (striped locks) so they do not
+  // race each other for a seq; appends from other processes are settled by the unique
+  // index. After many lost races in a row: unavailable "seq_contention" (retryable,
+  // nothing stored). Conflict "message_exists" when the id is taken by another message.
+  Result<Appended> append(const Message& message) override;
+  Result<std::optional<Message>> find(std::string_view chat_id, std::string_view message_id) override;
+  Result<Message> edit(std::string_view chat_id, std::string_view message_id, std::string_view body,
+                       std::int64_t edited_at_ms) override;
+  // Empties body, attachments and mentions, drops the message's reactions and records
+  // `at_ms`. Removing a tombstone returns it unchanged.
+  Result<Message> remove(std::string_view chat_id, std::string_view message_id, std::int64_t at_ms) override;
+  Result<std::vector<Message>> page(std::string_view chat_id, std::int64_t before, std::int64_t after,
+                                    int limit) override;
+  // The highest stored seq; 0 for a chat without messages.
+  Result<std::int64_t> last_seq(std::string_view chat_id) override;
+
+  Result<Cursor> cursor(std::string_view chat_id, std::string_view user_id) override;
+  // $max on both seqs (reading implies delivery).
+  Result<Cursor> advance(std::string_view chat_id, std::string_view user_id, std::int64_t read_seq,
+                         std::int64_t delivered_seq) override;
+  Result<std::int64_t> count_unread(std::string_view chat_id, std::string_view user_id,
+                                    std::int64_t after_seq) override;
+
+  // not_found "message_not_found" for an unknown or deleted message. The message is
+  // checked again after the write, and a reaction that raced a delete is taken back.
+  Result<void> set_reaction(const Reaction& reaction) override;
+  Result<void> remove_reaction(std::string_view message_id, std::string_view user_id) override;
+  // Ordered by message_id, then user_id.
+  Result<std::vector<Reaction>> reactions(const std::vector<std::string>& message_ids) override;
+
+ private:
+  Result<std::optional<Message>> find_where(const BsonDoc& filter);
+  Result<bool> is_live(std::string_view message_id);
+  std::mutex& stripe(std::string_view chat_id);
+
+  MongoDatabase db_;
+  std::array<std::mutex, 64> stripes_;
+};
+
+} // namespace parley

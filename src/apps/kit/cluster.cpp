@@ -1,0 +1,72 @@
+#include "apps/kit/cluster.hpp"
+
+#include <stdexcept>
+
+#include <sodium.h>
+
+#include "apps/kit/settings.hpp"
+
+namespace parley {
+
+Cluster::Cluster(const Settings& settings) : settings_(settings) {
+  auto redis = parse_redis_url(settings.cluster.redis_url);
+  if (!redis) throw std::runtime_error("PARLEY_REDIS_URL: " + redis.error().message);
+  redis_ = *redis;
+  const auto& c = settings.cluster;
+  for (const auto& [name, urls] : {std::pair{"auth", &c.auth_urls},
+                                   {"user", &c.user_urls},
+                                   {"chat", &c.chat_urls},
+                                   {"message", &c.message_urls},
+                                   {"notification", &c.notification_urls}}) {
+    auto list = split_list(*urls);
+    for (const auto& url : list)
+      if (!url.starts_with("http://") && !url.starts_with("https://"))
+        throw std::runtime_error(std::string("the ") + name + " service's URL '" + url + "' is not http(s)://");
+    if (!list.empty())
+      services_.emplace(name, std::make_unique<ServiceClient>(name, std::move(list), c.service_token, http_));
+  }
+}
+
+const ServiceClient& Cluster::service(const std::string& name) const {
+  const auto it = services_.find(name);
+  if (it == services_.end()) throw std::runtime_error("no URL configured for the " + name + " service");
+  return *it->second;
+}
+
+KafkaConfig Cluster::kafka(const std::string& topic) const {
+  KafkaConfig k;
+  k.brokers = settings_.cluster.kafka_brokers;
+  k.topic = topic;
+  k.partitions = static_cast<int>(settings_.cluster.kafka_partitions);
+  k.replication = static_cast<int>(settings_.cluster.kafka_replication);
+  return k;
+}
+
+std::string Cluster::database(std::string_view service) const {
+  return settings_.cluster.mongo_database_prefix + std::string(service);
+}
+
+MongoConfig mongo_config(const Settings& settings) {
+  MongoConfig m;
+  m.url = settings.cluster.mongo_url;
+  if (settings.cluster.mongo_write_concern != "majority" && settings.cluster.mongo_write_concern != "1")
+    throw std::runtime_error("PARLEY_MONGO_WRITE_CONCERN: majority or 1");
+  m.majority = settings.cluster.mongo_write_concern == "majority";
+  return m;
+}
+
+std::string node_name(const Settings& settings) {
+  return std::to_string(settings.parley.node_id) + "@" + settings.parley.listen;
+}
+
+std::string cluster_secret(const Settings& settings, std::string_view purpose) {
+  std::string out(crypto_auth_hmacsha256_BYTES, '\0');
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(settings.cluster.service_token.data()),
+                              settings.cluster.service_token.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(purpose.data()), purpose.size());
+  crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
+} // namespace parley

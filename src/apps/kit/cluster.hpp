@@ -1,0 +1,45 @@
+#pragma once
+// What the per-service executables of a distributed deployment share: clients of the other
+// services, and the settings of Redis, Kafka and MongoDB in the adapters' own terms.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "adapters/kafka/kafka_event_log.hpp"
+#include "adapters/mongo/mongo_client.hpp"
+#include "adapters/redis/redis_client.hpp"
+#include "apps/kit/serve.hpp"
+#include "transport/client/service_client.hpp"
+
+namespace parley {
+
+class Cluster {
+ public:
+  // Throws std::runtime_error on a malformed URL.
+  explicit Cluster(const Settings& settings);
+
+  // The client of another service: "auth", "user", "chat", "message" or "notification".
+  const ServiceClient& service(const std::string& name) const;
+  const RedisConfig& redis() const { return redis_; }
+  KafkaConfig kafka(const std::string& topic) const;
+  // The service's own database: PARLEY_MONGO_DATABASE_PREFIX + name.
+  std::string database(std::string_view service) const;
+  const Settings& settings() const { return settings_; }
+
+ private:
+  const Settings& settings_;
+  HttpClient http_;
+  RedisConfig redis_;
+  std::map<std::string, std::unique_ptr<ServiceClient>, std::less<>> services_;
+};
+
+MongoConfig mongo_config(const Settings& settings);
+// This process among the nodes sharing Redis presence: "<node id>@<listen address>".
+std::string node_name(const Settings& settings);
+// 32 bytes for `purpose` derived from the service token (HMAC-SHA256): a secret every
+// instance of a service shares, e.g. for signing media URLs.
+std::string cluster_secret(const Settings& settings, std::string_view purpose);
+
+} // namespace parley

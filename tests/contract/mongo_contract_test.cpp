@@ -1,0 +1,253 @@
+// The store contracts instantiated for MongoDB (PARLEY_TEST_MONGO_URL, e.g. FerretDB or
+// mongod on loopback; unset: skipped), plus what is particular to the Mongo adapters:
+// client values never act as query operators, and a server that cannot be reached is
+// `unavailable`. Each test gets fresh databases with unique names, dropped at teardown;
+// the open_*_store() stores use their own client pool, as another process would.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+#include "account_store_contract.hpp"
+#include "adapters/mongo/mongo_account_store.hpp"
+#include "adapters/mongo/mongo_chat_store.hpp"
+#include "adapters/mongo/mongo_client.hpp"
+#include "adapters/mongo/mongo_message_store.hpp"
+#include "adapters/mongo/mongo_notification_store.hpp"
+#include "adapters/mongo/mongo_otp_store.hpp"
+#include "adapters/mongo/mongo_profile_store.hpp"
+#include "adapters/mongo/mongo_session_store.hpp"
+#include "chat_store_contract.hpp"
+#include "message_store_contract.hpp"
+#include "notification_store_contract.hpp"
+#include "otp_store_contract.hpp"
+#include "profile_store_contract.hpp"
+#include "session_store_contract.hpp"
+
+namespace parley::contract {
+namespace {
+
+std::string test_url() {
+  const char* url = std::getenv("PARLEY_TEST_MONGO_URL");
+  return url ? url : "";
+}
+
+// "pt<random hex>": a database-name prefix no other test (or run) uses.
+std::string unique_prefix() {
+  static std::mutex mutex;
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::lock_guard lock(mutex);
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "pt%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+void expect_ok(const Result<void>& r) { EXPECT_TRUE(r) << r.error().message; }
+
+class MongoBackend final : public StoreBackend {
+ public:
+  explicit MongoBackend(MongoConfig config)
+      : config_(std::move(config)),
+        prefix_(unique_prefix()),
+        pool_(config_),
+        accounts_(pool_, db("auth")),
+        sessions_(pool_, db("auth")),
+        otps_(pool_, db("auth")),
+        profiles_(pool_, db("user")),
+        chats_(pool_, db("chat")),
+        messages_(pool_, db("message")),
+        notifications_(pool_, db("notification")) {
+    expect_ok(accounts_.create_indexes());
+    expect_ok(sessions_.create_indexes());
+    expect_ok(otps_.create_indexes());
+    expect_ok(profiles_.create_indexes());
+    expect_ok(chats_.create_indexes());
+    expect_ok(messages_.create_indexes());
+    expect_ok(notifications_.create_indexes());
+  }
+
+  ~MongoBackend() override {
+    for (const char* service : {"auth", "user", "chat", "message", "notification"}) {
+      auto r = MongoDatabase(pool_, db(service)).drop();
+      EXPECT_TRUE(r) << r.error().message;
+    }
+  }
+
+  AccountStore& accounts() override { return accounts_; }
+  SessionStore& sessions() override { return sessions_; }
+  OtpStore& otps() override { return otps_; }
+  ProfileStore& profiles() override { return profiles_; }
+  ChatStore& chats() override { return chats_; }
+  MessageStore& messages() override { return messages_; }
+  NotificationStore& notifications() override { return notifications_; }
+
+  std::shared_ptr<SessionStore> open_session_store() override { return open<SessionStore, MongoSessionStore>("auth"); }
+  std::shared_ptr<ChatStore> open_chat_store() override { return open<ChatStore, MongoChatStore>("chat"); }
+  std::shared_ptr<MessageStore> open_message_store() override {
+    return open<MessageStore, MongoMessageStore>("message");
+  }
+
+ private:
+  std::string db(const char* service) const { return prefix_ + "_" + service; }
+
+  // A store of type Store on its own pool (its own connections), like another process.
+  template <class Port, class Store>
+  std::shared_ptr<Port> open(const char* service) {
+    struct Owned {
+      Owned(const MongoConfig& config, std::string name) : pool(config), store(pool, std::move(name)) {}
+      MongoPool pool;
+      Store store;
+    };
+    auto owned = std::make_shared<Owned>(config_, db(service));
+    return std::shared_ptr<Port>(owned, &owned->store);
+  }
+
+  MongoConfig config_;
+  std::string prefix_;
+  MongoPool pool_;
+  MongoAccountStore accounts_;
+  MongoSessionStore sessions_;
+  MongoOtpStore otps_;
+  MongoProfileStore profiles_;
+  MongoChatStore chats_;
+  MongoMessageStore messages_;
+  MongoNotificationStore notifications_;
+};
+
+std::unique_ptr<StoreBackend> backend_with(bool majority) {
+  const std::string url = test_url();
+  if (url.empty()) return nullptr;
+  MongoConfig config;
+  config.url = url;
+  config.majority = majority;
+  return std::make_unique<MongoBackend>(config);
+}
+
+// w=majority (the default) everywhere; w=1 once, on the suite with the most writes.
+const auto kBackends = testing::Values(BackendParam{"Mongo", [] { return backend_with(true); }});
+const auto kBackendsBothConcerns = testing::Values(BackendParam{"Mongo", [] { return backend_with(true); }},
+                                                   BackendParam{"MongoW1", [] { return backend_with(false); }});
+
+} // namespace
+
+INSTANTIATE_TEST_SUITE_P(Mongo, AccountStoreContract, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Mongo, SessionStoreContract, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Mongo, OtpStoreContract, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Mongo, ProfileStoreContract, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Mongo, ChatStoreContract, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Mongo, MessageStoreContract, kBackendsBothConcerns, backend_name);
+INSTANTIATE_TEST_SUITE_P(Mongo, NotificationStoreContract, kBackends, backend_name);
+
+namespace {
+
+class MongoAdapter : public testing::Test {
+ protected:
+  void SetUp() override {
+    backend_ = backend_with(true);
+    if (!backend_) GTEST_SKIP() << "PARLEY_TEST_MONGO_URL not set";
+  }
+  StoreBackend& backend() { return *backend_; }
+
+ private:
+  std::unique_ptr<StoreBackend> backend_;
+};
+
+// Strings that a query parser would read as operators are only ever values.
+TEST_F(MongoAdapter, ClientStringsAreValuesNeverOperators) {
+  const std::string injected = R"({"$gt": ""})";
+  Account a;
+  a.id = "u1";
+  a.email = "ann@example.com";
+  a.password_hash = "h";
+  ASSERT_TRUE(backend().accounts().insert(a));
+  auto by_email = backend().accounts().find_by_email(injected);
+  ASSERT_TRUE(by_email) << by_email.error().message;
+  EXPECT_FALSE(by_email->has_value());
+  auto by_id = backend().accounts().find_by_id("$where");
+  ASSERT_TRUE(by_id);
+  EXPECT_FALSE(by_id->has_value());
+
+  Account odd = a;
+  odd.id = "u2";
+  odd.email = injected;
+  ASSERT_TRUE(backend().accounts().insert(odd));
+  auto found = backend().accounts().find_by_email(injected);
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->id, "u2");
+
+  Profile p;
+  p.id = "u1";
+  p.username = "ann";
+  p.display_name = "Ann";
+  ASSERT_TRUE(backend().profiles().insert(p));
+  for (const char* prefix : {".*", "^", "$", "(", "[a-z]", "a|b", "\\"}) {
+    auto r = backend().profiles().search(prefix, "", 10);
+    ASSERT_TRUE(r) << prefix << ": " << r.error().message;
+    EXPECT_TRUE(r->empty()) << prefix;
+  }
+  auto by_name = backend().profiles().find_by_username(injected);
+  ASSERT_TRUE(by_name);
+  EXPECT_FALSE(by_name->has_value());
+}
+
+// Every store's indexes can be created again at every start.
+TEST(MongoIndexes, CreatingThemTwiceIsFine) {
+  const std::string url = test_url();
+  if (url.empty()) GTEST_SKIP() << "PARLEY_TEST_MONGO_URL not set";
+  MongoConfig config;
+  config.url = url;
+  MongoPool pool(config);
+  const std::string name = unique_prefix() + "_all";
+  for (int i = 0; i < 2; ++i) {
+    expect_ok(MongoAccountStore(pool, name).create_indexes());
+    expect_ok(MongoSessionStore(pool, name).create_indexes());
+    expect_ok(MongoOtpStore(pool, name).create_indexes());
+    expect_ok(MongoProfileStore(pool, name).create_indexes());
+    expect_ok(MongoChatStore(pool, name).create_indexes());
+    expect_ok(MongoMessageStore(pool, name).create_indexes());
+    expect_ok(MongoNotificationStore(pool, name).create_indexes());
+  }
+  expect_ok(MongoDatabase(pool, name).drop());
+}
+
+// A server that cannot be reached is `unavailable` (retryable), not a crash or a hang.
+TEST(MongoUnavailable, AnUnreachableServerIsUnavailable) {
+  MongoConfig config;
+  config.url = "mongodb://127.0.0.1:1/?serverSelectionTryOnce=true";
+  config.timeout = std::chrono::milliseconds(300);
+  MongoPool pool(config);
+  MongoMessageStore messages(pool, "parley_unreachable");
+  Message m;
+  m.id = "m1";
+  m.chat_id = "c1";
+  m.sender_id = "u1";
+  m.client_id = "k1";
+  m.body = "hi";
+  auto appended = messages.append(m);
+  ASSERT_FALSE(appended);
+  EXPECT_EQ(appended.error().kind, ErrorKind::unavailable);
+  EXPECT_TRUE(appended.error().retryable);
+  auto indexes = messages.create_indexes();
+  ASSERT_FALSE(indexes);
+  EXPECT_EQ(indexes.error().kind, ErrorKind::unavailable);
+  MongoChatStore chats(pool, "parley_unreachable");
+  auto found = chats.find("c1");
+  ASSERT_FALSE(found);
+  EXPECT_EQ(found.error().kind, ErrorKind::unavailable);
+}
+
+TEST(MongoConfigTest, AMalformedUrlIsAStartupFailure) {
+  MongoConfig config;
+  config.url = "http://not-mongo";
+  EXPECT_THROW(MongoPool{config}, std::invalid_argument);
+}
+
+} // namespace
+} // namespace parley::contract
