@@ -1,0 +1,52 @@
+// parley-ws: a WebSocket node of a distributed deployment. It holds connections, hands sends
+// to the message service through Kafka (keyed by chat), calls it for the rest, and delivers
+// the live events every node receives from Redis to the connections it holds.
+
+#include "adapters/kafka/kafka_event_log.hpp"
+#include "adapters/redis/redis_event_bus.hpp"
+#include "adapters/redis/redis_presence.hpp"
+#include "adapters/remote/remote_ports.hpp"
+#include "apps/kit/cluster.hpp"
+#include "apps/kit/jwks_verifier.hpp"
+#include "apps/kit/settings.hpp"
+#include "services/message/message_client.hpp"
+#include "services/realtime/service.hpp"
+
+namespace parley {
+namespace {
+
+struct WsApp final : Served {
+  explicit WsApp(const Settings& s)
+      : cluster(s),
+        ids(clock, static_cast<std::uint32_t>(s.parley.node_id)),
+        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock,
+                 std::chrono::seconds(s.cluster.jwks_refresh_s)),
+        membership(cluster.service("chat")),
+        presence(cluster.redis(), node_name(s)),
+        live(cluster.redis()),
+        commands(cluster.kafka(s.cluster.kafka_commands_topic)),
+        messages({cluster.service("message"), commands, membership, ids}),
+        realtime(realtime_config(s.parley), {verifier, messages, membership, presence, live, clock}) {}
+  http::Router& router() override { return routes; }
+  std::optional<http::Upgrade> upgrade() override { return realtime.upgrade(); }
+  bool ready() override { return verifier.ready(); }
+
+  Cluster cluster;
+  SystemClock clock;
+  SnowflakeIdGen ids;
+  JwksVerifier verifier;
+  RemoteMembership membership;
+  RedisPresence presence;
+  RedisEventBus live;
+  KafkaEventLog commands;
+  MessageClient messages;
+  RealtimeService realtime;
+  http::Router routes;
+};
+
+} // namespace
+} // namespace parley
+
+int main(int argc, char** argv) {
+  return parley::run_service<parley::WsApp>("parley-ws", "a WebSocket node of a distributed Parley.", argc, argv);
+}
