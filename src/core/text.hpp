@@ -1,6 +1,7 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace parley {
 // Lower-cases UTF-8 text for case-insensitive matching: ASCII, Latin-1, Latin Extended-A,
@@ -10,4 +11,7 @@ std::string fold_case(std::string_view text);
 // The longest prefix of `text` of at most `max_bytes` that does not split a UTF-8
 // sequence (for previews).
 std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
+// "a,b,,c" -> {"a", "b", "c"}
+std::vector<std::string> split_list(const std::string& text);
+
 } // namespace parley

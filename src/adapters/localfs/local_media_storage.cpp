@@ -75,8 +75,7 @@ std::string LocalMediaStorage::sign(std::string_view text) const {
 Result<void> LocalMediaStorage::check(std::string_view text, std::string_view expires,
                                       std::string_view signature) const {
   const auto expected = sign(text);
-  if (signature.size() != expected.size() ||
-      sodium_memcmp(signature.data(), expected.data(), expected.size()) != 0)
+  if (signature.size() != expected.size() || sodium_memcmp(signature.data(), expected.data(), expected.size()) != 0)
     return fail(bad_signature());
   const auto at = parse_int(expires);
   if (!at) return fail(bad_signature());

@@ -80,9 +80,10 @@ TEST_F(LocalMediaStorageTest, UploadThenDownloadTheSameBytes) {
 TEST_F(LocalMediaStorageTest, TamperedUrlsAreRefused) {
   const auto url = upload_url("image/png", 5);
   auto q = query_of(url);
-  const auto refused = [&](std::string_view expires, std::string_view type, std::string_view size,
-                           std::string_view sig, std::string_view key = "k1") {
-    auto r = storage_.accept_upload(key, expires, type, size, sig, type, std::string(std::stoul(std::string(size)), 'x'));
+  const auto refused = [&](std::string_view expires, std::string_view type, std::string_view size, std::string_view sig,
+                           std::string_view key = "k1") {
+    auto r =
+        storage_.accept_upload(key, expires, type, size, sig, type, std::string(std::stoul(std::string(size)), 'x'));
     return !r && r.error().code == "invalid_signature";
   };
   EXPECT_TRUE(refused(q["expires"], "image/gif", q["size"], q["sig"]));

@@ -15,6 +15,7 @@
 #include "adapters/redis/redis_rate_limiter.hpp"
 #include "apps/gateway/config.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "services/gateway/edge_guard.hpp"
 #include "services/gateway/jwks_keys.hpp"
 #include "services/gateway/routes.hpp"
@@ -33,19 +34,6 @@ const Logger kLog{"gateway"};
 constexpr std::string_view kJwksPath = "/api/v1/auth/jwks";
 constexpr std::size_t kReplySlack = 1 << 20; // headers and envelope around the largest file
 constexpr rlim_t kSpareFds = 256;            // the listening socket, Redis, web files, logs
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
-    const auto item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!item.empty()) out.push_back(item);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
 
 // The upstream lists, each checked; problems are added to `problems`.
 struct UpstreamLists {

@@ -9,6 +9,7 @@
 
 #include "apps/parley/config.hpp"
 #include "core/clock.hpp"
+#include "core/text.hpp"
 #include "ports/mailer.hpp"
 #include "ports/media_storage.hpp"
 #include "services/auth/password_hasher.hpp"
@@ -20,8 +21,6 @@
 
 namespace parley {
 
-// "a,b,,c" -> {"a", "b", "c"}
-std::vector<std::string> split_list(const std::string& text);
 // Throws std::runtime_error when PARLEY_LISTEN is not host:port.
 http::ServerConfig server_config(const ParleyConfig& c);
 // SMTP when PARLEY_SMTP_URL is set, otherwise files under <data>/mail.

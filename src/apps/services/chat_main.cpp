@@ -18,8 +18,7 @@ struct ChatApp final : Served {
   explicit ChatApp(const Settings& s)
       : cluster(s),
         ids(clock, static_cast<std::uint32_t>(s.parley.node_id)),
-        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock,
-                 std::chrono::seconds(s.cluster.jwks_refresh_s)),
+        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock, std::chrono::seconds(s.cluster.jwks_refresh_s)),
         pool(mongo_config(s)),
         db(pool, cluster.database("chat")),
         store(db),

@@ -24,8 +24,7 @@ struct MessageApp final : Served {
   explicit MessageApp(const Settings& s)
       : cluster(s),
         ids(clock, static_cast<std::uint32_t>(s.parley.node_id)),
-        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock,
-                 std::chrono::seconds(s.cluster.jwks_refresh_s)),
+        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock, std::chrono::seconds(s.cluster.jwks_refresh_s)),
         pool(mongo_config(s)),
         db(pool, cluster.database("message")),
         store(db),
@@ -70,6 +69,6 @@ struct MessageApp final : Served {
 } // namespace parley
 
 int main(int argc, char** argv) {
-  return parley::run_service<parley::MessageApp>("parley-message", "the message service of a distributed Parley.",
-                                                 argc, argv);
+  return parley::run_service<parley::MessageApp>("parley-message", "the message service of a distributed Parley.", argc,
+                                                 argv);
 }

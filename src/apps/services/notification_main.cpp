@@ -21,8 +21,7 @@ struct NotificationApp final : Served {
   explicit NotificationApp(const Settings& s)
       : cluster(s),
         ids(clock, static_cast<std::uint32_t>(s.parley.node_id)),
-        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock,
-                 std::chrono::seconds(s.cluster.jwks_refresh_s)),
+        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock, std::chrono::seconds(s.cluster.jwks_refresh_s)),
         pool(mongo_config(s)),
         db(pool, cluster.database("notification")),
         store(db),
@@ -32,8 +31,7 @@ struct NotificationApp final : Served {
         addresses(cluster.service("auth")),
         mailer(make_mailer(s.parley, clock)),
         events(cluster.kafka(s.cluster.kafka_events_topic)),
-        notifications(notification_config(s.parley),
-                      {store, digests, presence, live, addresses, *mailer, clock, ids}),
+        notifications(notification_config(s.parley), {store, digests, presence, live, addresses, *mailer, clock, ids}),
         worker(notifications, std::chrono::milliseconds(200),
                std::clamp<std::chrono::milliseconds>(notifications.config().digest_after, std::chrono::seconds(1),
                                                      std::chrono::minutes(1))) {
@@ -67,6 +65,6 @@ struct NotificationApp final : Served {
 } // namespace parley
 
 int main(int argc, char** argv) {
-  return parley::run_service<parley::NotificationApp>(
-      "parley-notification", "the notification service of a distributed Parley.", argc, argv);
+  return parley::run_service<parley::NotificationApp>("parley-notification",
+                                                      "the notification service of a distributed Parley.", argc, argv);
 }

@@ -13,8 +13,7 @@ namespace {
 struct UserApp final : Served {
   explicit UserApp(const Settings& s)
       : cluster(s),
-        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock,
-                 std::chrono::seconds(s.cluster.jwks_refresh_s)),
+        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock, std::chrono::seconds(s.cluster.jwks_refresh_s)),
         pool(mongo_config(s)),
         db(pool, cluster.database("user")),
         profiles(db),

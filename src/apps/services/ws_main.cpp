@@ -19,8 +19,7 @@ struct WsApp final : Served {
   explicit WsApp(const Settings& s)
       : cluster(s),
         ids(clock, static_cast<std::uint32_t>(s.parley.node_id)),
-        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock,
-                 std::chrono::seconds(s.cluster.jwks_refresh_s)),
+        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock, std::chrono::seconds(s.cluster.jwks_refresh_s)),
         membership(cluster.service("chat")),
         presence(cluster.redis(), node_name(s)),
         live(cluster.redis()),

@@ -10,9 +10,7 @@
 namespace parley {
 namespace {
 
-Error invalid_attachment(std::string message) {
-  return Error::unprocessable("invalid_attachment", std::move(message));
-}
+Error invalid_attachment(std::string message) { return Error::unprocessable("invalid_attachment", std::move(message)); }
 
 std::string random_part() {
   std::array<char, 16> bytes{};
@@ -39,8 +37,8 @@ Result<UploadGrant> MediaService::request_upload(std::string_view me, const Uplo
   if (auto ok = domain::check_attachment({"key", r.file_name, "x", 1, 0, 0}); !ok)
     return fail(Error::unprocessable("invalid_file_name", "a file name is 1-255 bytes, no slashes or controls"));
   if (!allowed(r.content_type))
-    return fail(Error::unprocessable("unsupported_content_type",
-                                     "content type '" + r.content_type + "' is not accepted"));
+    return fail(
+        Error::unprocessable("unsupported_content_type", "content type '" + r.content_type + "' is not accepted"));
   if (r.size < 1 || r.size > config_.max_bytes)
     return fail(Error::too_large("file_too_large", "files are 1 to " + std::to_string(config_.max_bytes) + " bytes"));
   const std::string key = std::string(me) + "_" + random_part();

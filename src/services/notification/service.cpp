@@ -51,8 +51,7 @@ const char* kind_of_change(std::string_view change) {
 
 } // namespace
 
-NotificationService::NotificationService(NotificationConfig config, Ports ports)
-    : config_(config), ports_(ports) {}
+NotificationService::NotificationService(NotificationConfig config, Ports ports) : config_(config), ports_(ports) {}
 
 Result<void> NotificationService::handle(const DomainEvent& event) {
   Result<void> r;
@@ -94,8 +93,8 @@ Result<void> NotificationService::on_message(const DomainEvent& event) {
   for (std::size_t i = 0; i < members.size(); ++i) {
     const auto& user = members[i];
     if (std::find(mentions.begin(), mentions.end(), user) != mentions.end()) {
-      Notification n{ports_.ids.next(), user, "mention", base.chat_id, sender, base.message_id, base.seq, 1,
-                     base.preview, now, now, 0};
+      Notification n{ports_.ids.next(), user, "mention",    base.chat_id, sender, base.message_id,
+                     base.seq,          1,    base.preview, now,          now,    0};
       if (auto ok = notify_once(std::move(n), "mention:" + base.message_id + ":" + user); !ok) return ok;
       continue;
     }
