@@ -17,7 +17,7 @@
 #include "core/log.hpp"
 #include "core/text.hpp"
 #include "services/gateway/edge_guard.hpp"
-#include "services/gateway/jwks_keys.hpp"
+#include "services/auth/jwks_keys.hpp"
 #include "services/gateway/routes.hpp"
 #include "transport/client/service_client.hpp"
 #include "transport/http/ops_routes.hpp"
@@ -97,7 +97,7 @@ std::unique_ptr<RateLimiter> make_limiter(const GatewayConfig& c, const Clock& c
 }
 
 // GET /api/v1/auth/jwks from the auth instances in turn (it is idempotent: any failure moves on).
-gateway::JwksKeys::Fetch jwks_fetch(const proxy::Upstreams& auth, const HttpClient& http) {
+JwksKeys::Fetch jwks_fetch(const proxy::Upstreams& auth, const HttpClient& http) {
   return [&auth, &http]() -> Result<std::string> {
     Error last = Error::unavailable("upstream_unavailable", "no auth instance answered");
     const std::size_t first = auth.first();
@@ -175,7 +175,7 @@ struct Gateway {
   proxy::ReverseProxy chat;
   proxy::ReverseProxy message;
   proxy::ReverseProxy notification;
-  gateway::JwksKeys keys;
+  JwksKeys keys;
   gateway::EdgeGuard edge;
   proxy::WsTunnel tunnel;
   http::StaticFiles web;

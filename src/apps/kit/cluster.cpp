@@ -1,12 +1,34 @@
 #include "apps/kit/cluster.hpp"
 
 #include <stdexcept>
+#include <thread>
 
+#include <boost/json/serialize.hpp>
 #include <sodium.h>
 
 #include "apps/kit/settings.hpp"
+#include "core/log.hpp"
 
 namespace parley {
+namespace {
+
+const Logger kLog{"cluster"};
+constexpr int kIndexAttempts = 30; // one second apart
+
+// GET /api/v1/auth/jwks from an auth instance.
+JwksKeys::Fetch jwks_from(const ServiceClient& auth) {
+  return [&auth]() -> Result<std::string> {
+    auto reply = auth.call("GET", "/api/v1/auth/jwks");
+    if (!reply) return fail(std::move(reply.error()));
+    return boost::json::serialize(*reply);
+  };
+}
+
+JwksTiming jwks_timing(const Settings& s) {
+  return {std::chrono::seconds(s.cluster.jwks_refresh_s), std::chrono::seconds(1), std::chrono::seconds(10)};
+}
+
+} // namespace
 
 Cluster::Cluster(const Settings& settings) : settings_(settings) {
   auto redis = parse_redis_url(settings.cluster.redis_url);
@@ -68,5 +90,27 @@ std::string cluster_secret(const Settings& settings, std::string_view purpose) {
   crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(out.data()));
   return out;
 }
+
+ClusterService::ClusterService(const Settings& settings, Tokens tokens)
+    : cluster(settings),
+      ids(clock, static_cast<std::uint32_t>(settings.parley.node_id)),
+      keys(tokens == Tokens::from_auth ? jwks_from(cluster.service("auth")) : JwksKeys::Fetch{},
+           settings.parley.jwt_issuer, clock, jwks_timing(settings)),
+      verifies_tokens_(tokens == Tokens::from_auth) {
+  if (verifies_tokens_) keys.start();
+}
+
+namespace detail {
+void create_indexes_with_retry(const std::function<Result<void>()>& create) {
+  for (int attempt = 1;; ++attempt) {
+    auto created = create();
+    if (created) return;
+    if (attempt == kIndexAttempts || created.error().kind != ErrorKind::unavailable)
+      throw std::runtime_error("cannot create the MongoDB indexes: " + created.error().message);
+    kLog.warn("MongoDB not reachable yet, retrying", {{"error", created.error().message}});
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+} // namespace detail
 
 } // namespace parley

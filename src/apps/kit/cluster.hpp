@@ -1,7 +1,9 @@
 #pragma once
 // What the per-service executables of a distributed deployment share: clients of the other
-// services, and the settings of Redis, Kafka and MongoDB in the adapters' own terms.
+// services, the settings of Redis, Kafka and MongoDB in the adapters' own terms, and the base
+// every service's wiring starts from.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,6 +13,9 @@
 #include "adapters/mongo/mongo_client.hpp"
 #include "adapters/redis/redis_client.hpp"
 #include "apps/kit/serve.hpp"
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "services/auth/jwks_keys.hpp"
 #include "transport/client/service_client.hpp"
 
 namespace parley {
@@ -41,5 +46,41 @@ std::string node_name(const Settings& settings);
 // 32 bytes for `purpose` derived from the service token (HMAC-SHA256): a secret every
 // instance of a service shares, e.g. for signing media URLs.
 std::string cluster_secret(const Settings& settings, std::string_view purpose);
+
+// Creates each store's indexes, retrying for a while when MongoDB is not reachable yet (a
+// service may start before it); throws std::runtime_error when they cannot be created.
+template <class... Stores>
+void create_indexes(Stores&... stores);
+
+// What every service of a distributed deployment holds: the clients of the other services,
+// a clock and ids, its routes, and the access-token keys fetched from the auth service.
+class ClusterService : public Served {
+ public:
+  http::Router& router() override { return routes; }
+  bool ready() override { return !verifies_tokens_ || keys.ready(); }
+
+ protected:
+  enum class Tokens { signed_here, from_auth };
+  // With Tokens::from_auth, the keys are fetched now and refreshed in the background.
+  ClusterService(const Settings& settings, Tokens tokens);
+
+  Cluster cluster;
+  SystemClock clock;
+  SnowflakeIdGen ids;
+  JwksKeys keys;
+  http::Router routes;
+
+ private:
+  bool verifies_tokens_;
+};
+
+namespace detail {
+void create_indexes_with_retry(const std::function<Result<void>()>& create);
+}
+
+template <class... Stores>
+void create_indexes(Stores&... stores) {
+  (detail::create_indexes_with_retry([&stores] { return stores.create_indexes(); }), ...);
+}
 
 } // namespace parley

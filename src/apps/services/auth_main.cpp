@@ -1,45 +1,40 @@
 // parley-auth: the auth service of a distributed deployment (accounts, sessions, codes,
 // tokens) on MongoDB, with Redis rate limits; the only process holding the signing key.
 
-#include "adapters/mongo/mongo_stores.hpp"
+#include "adapters/mongo/mongo_account_store.hpp"
+#include "adapters/mongo/mongo_otp_store.hpp"
+#include "adapters/mongo/mongo_session_store.hpp"
 #include "adapters/redis/redis_rate_limiter.hpp"
-#include "adapters/remote/remote_ports.hpp"
+#include "adapters/remote/remote_user_directory.hpp"
 #include "apps/kit/cluster.hpp"
 #include "apps/kit/settings.hpp"
-#include "core/log.hpp"
 #include "services/auth/internal_routes.hpp"
 #include "services/auth/routes.hpp"
 
 namespace parley {
 namespace {
 
-struct AuthApp final : Served {
+struct AuthApp final : ClusterService {
   explicit AuthApp(const Settings& s)
-      : cluster(s),
-        ids(clock, static_cast<std::uint32_t>(s.parley.node_id)),
+      : ClusterService(s, Tokens::signed_here),
         pool(mongo_config(s)),
-        db(pool, cluster.database("auth")),
-        accounts(db),
-        sessions(db),
-        otps(db),
+        accounts(pool, cluster.database("auth")),
+        sessions(pool, cluster.database("auth")),
+        otps(pool, cluster.database("auth")),
         users(cluster.service("user")),
-        limiter(cluster.redis()),
+        limiter(cluster.redis(), "parley:auth:rate:"),
         mailer(make_mailer(s.parley, clock)),
         signer(load_or_create_signing_key(signing_key_file(s.parley)), s.parley.jwt_issuer, clock,
                std::chrono::seconds(s.parley.access_ttl_s)),
         hasher(password_hasher(s.parley)),
         auth(auth_config(s.parley), AuthPorts{accounts, sessions, otps, users, *mailer, limiter, clock, ids}, signer,
              hasher) {
+    create_indexes(accounts, sessions, otps);
     mount_auth_routes(routes, auth, signer);
-    mount_auth_internal_routes(routes, auth, s.cluster.service_token);
+    mount_auth_internal_routes(routes, auth, auth, s.cluster.service_token);
   }
-  http::Router& router() override { return routes; }
 
-  Cluster cluster;
-  SystemClock clock;
-  SnowflakeIdGen ids;
   MongoPool pool;
-  MongoDatabase db;
   MongoAccountStore accounts;
   MongoSessionStore sessions;
   MongoOtpStore otps;
@@ -49,7 +44,6 @@ struct AuthApp final : Served {
   JwtSigner signer;
   PasswordHasher hasher;
   AuthService auth;
-  http::Router routes;
 };
 
 } // namespace

@@ -2,26 +2,23 @@
 // MongoDB; chat.updated goes live through Redis and to other services through Kafka.
 
 #include "adapters/kafka/kafka_event_log.hpp"
-#include "adapters/mongo/mongo_stores.hpp"
+#include "adapters/mongo/mongo_chat_store.hpp"
 #include "adapters/redis/redis_event_bus.hpp"
 #include "adapters/redis/redis_presence.hpp"
-#include "adapters/remote/remote_ports.hpp"
+#include "adapters/remote/remote_message_digest.hpp"
+#include "adapters/remote/remote_user_directory.hpp"
 #include "apps/kit/cluster.hpp"
-#include "apps/kit/jwks_verifier.hpp"
 #include "services/chat/internal_routes.hpp"
 #include "services/chat/routes.hpp"
 
 namespace parley {
 namespace {
 
-struct ChatApp final : Served {
+struct ChatApp final : ClusterService {
   explicit ChatApp(const Settings& s)
-      : cluster(s),
-        ids(clock, static_cast<std::uint32_t>(s.parley.node_id)),
-        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock, std::chrono::seconds(s.cluster.jwks_refresh_s)),
+      : ClusterService(s, Tokens::from_auth),
         pool(mongo_config(s)),
-        db(pool, cluster.database("chat")),
-        store(db),
+        store(pool, cluster.database("chat")),
         users(cluster.service("user")),
         digests(cluster.service("message")),
         presence(cluster.redis(), node_name(s)),
@@ -29,18 +26,12 @@ struct ChatApp final : Served {
         events(cluster.kafka(s.cluster.kafka_events_topic)),
         membership(store),
         chats(ChatConfig{s.parley.max_group_members}, {store, users, digests, presence, live, events, clock, ids}) {
-    mount_chat_routes(routes, chats, verifier);
+    create_indexes(store);
+    mount_chat_routes(routes, chats, keys);
     mount_chat_internal_routes(routes, membership, s.cluster.service_token);
   }
-  http::Router& router() override { return routes; }
-  bool ready() override { return verifier.ready(); }
 
-  Cluster cluster;
-  SystemClock clock;
-  SnowflakeIdGen ids;
-  JwksVerifier verifier;
   MongoPool pool;
-  MongoDatabase db;
   MongoChatStore store;
   RemoteUserDirectory users;
   RemoteMessageDigest digests;
@@ -49,7 +40,6 @@ struct ChatApp final : Served {
   KafkaEventLog events;
   ChatDirectory membership;
   ChatService chats;
-  http::Router routes;
 };
 
 } // namespace

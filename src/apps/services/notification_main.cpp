@@ -4,12 +4,12 @@
 #include <algorithm>
 
 #include "adapters/kafka/kafka_event_log.hpp"
-#include "adapters/mongo/mongo_stores.hpp"
+#include "adapters/mongo/mongo_notification_store.hpp"
 #include "adapters/redis/redis_event_bus.hpp"
 #include "adapters/redis/redis_presence.hpp"
-#include "adapters/remote/remote_ports.hpp"
+#include "adapters/remote/remote_email_directory.hpp"
+#include "adapters/remote/remote_message_digest.hpp"
 #include "apps/kit/cluster.hpp"
-#include "apps/kit/jwks_verifier.hpp"
 #include "apps/kit/settings.hpp"
 #include "services/notification/routes.hpp"
 #include "services/notification/worker.hpp"
@@ -17,14 +17,11 @@
 namespace parley {
 namespace {
 
-struct NotificationApp final : Served {
+struct NotificationApp final : ClusterService {
   explicit NotificationApp(const Settings& s)
-      : cluster(s),
-        ids(clock, static_cast<std::uint32_t>(s.parley.node_id)),
-        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock, std::chrono::seconds(s.cluster.jwks_refresh_s)),
+      : ClusterService(s, Tokens::from_auth),
         pool(mongo_config(s)),
-        db(pool, cluster.database("notification")),
-        store(db),
+        store(pool, cluster.database("notification")),
         digests(cluster.service("message")),
         presence(cluster.redis(), node_name(s)),
         live(cluster.redis()),
@@ -35,20 +32,14 @@ struct NotificationApp final : Served {
         worker(notifications, std::chrono::milliseconds(200),
                std::clamp<std::chrono::milliseconds>(notifications.config().digest_after, std::chrono::seconds(1),
                                                      std::chrono::minutes(1))) {
+    create_indexes(store);
     events.subscribe("notifications", [this](const DomainEvent& e) { return notifications.handle(e); });
-    mount_notification_routes(routes, notifications, verifier);
+    mount_notification_routes(routes, notifications, keys);
   }
   // The consumer stops before the service it calls goes away.
   ~NotificationApp() override { events.close(); }
-  http::Router& router() override { return routes; }
-  bool ready() override { return verifier.ready(); }
 
-  Cluster cluster;
-  SystemClock clock;
-  SnowflakeIdGen ids;
-  JwksVerifier verifier;
   MongoPool pool;
-  MongoDatabase db;
   MongoNotificationStore store;
   RemoteMessageDigest digests;
   RedisPresence presence;
@@ -58,7 +49,6 @@ struct NotificationApp final : Served {
   KafkaEventLog events;
   NotificationService notifications;
   NotificationWorker worker;
-  http::Router routes;
 };
 
 } // namespace

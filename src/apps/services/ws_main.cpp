@@ -5,9 +5,8 @@
 #include "adapters/kafka/kafka_event_log.hpp"
 #include "adapters/redis/redis_event_bus.hpp"
 #include "adapters/redis/redis_presence.hpp"
-#include "adapters/remote/remote_ports.hpp"
+#include "adapters/remote/remote_membership.hpp"
 #include "apps/kit/cluster.hpp"
-#include "apps/kit/jwks_verifier.hpp"
 #include "apps/kit/settings.hpp"
 #include "services/message/message_client.hpp"
 #include "services/realtime/service.hpp"
@@ -15,32 +14,23 @@
 namespace parley {
 namespace {
 
-struct WsApp final : Served {
+struct WsApp final : ClusterService {
   explicit WsApp(const Settings& s)
-      : cluster(s),
-        ids(clock, static_cast<std::uint32_t>(s.parley.node_id)),
-        verifier(cluster.service("auth"), s.parley.jwt_issuer, clock, std::chrono::seconds(s.cluster.jwks_refresh_s)),
+      : ClusterService(s, Tokens::from_auth),
         membership(cluster.service("chat")),
         presence(cluster.redis(), node_name(s)),
         live(cluster.redis()),
         commands(cluster.kafka(s.cluster.kafka_commands_topic)),
         messages({cluster.service("message"), commands, membership, ids}),
-        realtime(realtime_config(s.parley), {verifier, messages, membership, presence, live, clock}) {}
-  http::Router& router() override { return routes; }
+        realtime(realtime_config(s.parley), {keys, messages, membership, presence, live, clock}) {}
   std::optional<http::Upgrade> upgrade() override { return realtime.upgrade(); }
-  bool ready() override { return verifier.ready(); }
 
-  Cluster cluster;
-  SystemClock clock;
-  SnowflakeIdGen ids;
-  JwksVerifier verifier;
   RemoteMembership membership;
   RedisPresence presence;
   RedisEventBus live;
   KafkaEventLog commands;
   MessageClient messages;
   RealtimeService realtime;
-  http::Router routes;
 };
 
 } // namespace

@@ -1,6 +1,7 @@
 #pragma once
-// The gateway's access-token verifier: the auth service's public key, fetched from its JWKS
-// at start (retried until it answers: the gateway is not ready before) and refreshed
+// Access-token verification outside the auth service (the gateway, every other service): the
+// auth service's public key, fetched from its JWKS at start (retried until it answers: the
+// process is not ready before) and refreshed
 // periodically. A token the current key refuses as invalid also asks for an early refresh
 // (at most one per `min_early_refresh`), so a rotated key is picked up within seconds
 // rather than at the next period.
@@ -18,7 +19,7 @@
 #include "ports/access_tokens.hpp"
 #include "services/auth/jwt.hpp"
 
-namespace parley::gateway {
+namespace parley {
 
 struct JwksTiming {
   std::chrono::milliseconds refresh{300'000}; // between fetches once a key is loaded
@@ -65,4 +66,4 @@ class JwksKeys final : public AccessTokenVerifier {
   std::thread thread_;
 };
 
-} // namespace parley::gateway
+} // namespace parley

@@ -1,8 +1,8 @@
-#include "services/gateway/jwks_keys.hpp"
+#include "services/auth/jwks_keys.hpp"
 
 #include "core/log.hpp"
 
-namespace parley::gateway {
+namespace parley {
 namespace {
 const Logger kLog{"jwks"};
 } // namespace
@@ -85,4 +85,4 @@ Result<Principal> JwksKeys::verify(std::string_view token) const {
   return who;
 }
 
-} // namespace parley::gateway
+} // namespace parley

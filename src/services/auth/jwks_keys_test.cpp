@@ -1,11 +1,11 @@
-#include "services/gateway/jwks_keys.hpp"
+#include "services/auth/jwks_keys.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
-namespace parley::gateway {
+namespace parley {
 namespace {
 
 using namespace std::chrono_literals;
@@ -121,4 +121,4 @@ TEST(JwksKeys, EarlyRefreshesAreSpacedOut) {
 }
 
 } // namespace
-} // namespace parley::gateway
+} // namespace parley
