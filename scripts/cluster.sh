@@ -6,7 +6,9 @@
 # start installs what is missing, builds (Release, build/release) and waits until every
 # process answers /readyz; the app is then at http://127.0.0.1:${PARLEY_CLUSTER_PORT:-8080}.
 # State, logs and mail go to $PARLEY_CLUSTER_DIR (default /tmp/parley-cluster).
-# PARLEY_CLUSTER_BUILD=asan runs the ASan+UBSan build instead (tests).
+# PARLEY_CLUSTER_BUILD=asan runs the ASan+UBSan build instead (tests);
+# PARLEY_CLUSTER_SERVICE_ENV / PARLEY_CLUSTER_GATEWAY_ENV add NAME=value settings (no spaces)
+# to every service / to the gateway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERVICE=cluster
@@ -48,18 +50,18 @@ urls_of() { # urls_of NAME-PREFIX: the comma-separated base URLs of those instan
 # The environment of one instance: only the settings its executable knows.
 env_of() {
   local name=$1 port=$2 node=$3
-  local common=(PARLEY_LISTEN=127.0.0.1:"$port" PARLEY_NODE_ID="$node" PARLEY_LOG_LEVEL=info
-    PARLEY_SERVICE_TOKEN="$(<"$STATE/service-token")"
+  local common=(PARLEY_LISTEN=127.0.0.1:"$port" PARLEY_LOG_LEVEL=info
     PARLEY_AUTH_URLS="$(urls_of auth)" PARLEY_USER_URLS="$(urls_of user)" PARLEY_CHAT_URLS="$(urls_of chat)"
     PARLEY_MESSAGE_URLS="$(urls_of message)" PARLEY_NOTIFICATION_URLS="$(urls_of notification)"
     PARLEY_REDIS_URL="redis://127.0.0.1:$REDIS_PORT")
   if [[ $name == gateway ]]; then
-    echo "${common[@]}" PARLEY_WS_URLS="$(urls_of ws)" PARLEY_WEB_DIR="$PWD/web/dist"
+    echo "${common[@]}" PARLEY_WS_URLS="$(urls_of ws)" PARLEY_WEB_DIR="$PWD/web/dist" ${PARLEY_CLUSTER_GATEWAY_ENV:-}
   else
-    # message instances share one data dir: the uploaded media
-    echo "${common[@]}" PARLEY_DATA_DIR="$STATE/data/${name%-[0-9]}" PARLEY_PUBLIC_URL="http://127.0.0.1:$GATEWAY_PORT" \
+    # the message instances share one data dir: the uploaded media
+    echo "${common[@]}" PARLEY_NODE_ID="$node" PARLEY_SERVICE_TOKEN="$(<"$STATE/service-token")" \
+      PARLEY_DATA_DIR="$STATE/data/${name%-[0-9]}" PARLEY_PUBLIC_URL="http://127.0.0.1:$GATEWAY_PORT" \
       PARLEY_MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT" PARLEY_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" \
-      ${PARLEY_CLUSTER_EXTRA_ENV:-}
+      ${PARLEY_CLUSTER_SERVICE_ENV:-}
   fi
 }
 

@@ -1,4 +1,5 @@
 #include "core/config.hpp"
+#include "core/text.hpp"
 
 #include <charconv>
 #include <cstring>
@@ -9,12 +10,6 @@ extern char** environ; // NOLINT: POSIX
 
 namespace parley {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 } // namespace
 

@@ -66,12 +66,19 @@ std::vector<std::string> split_list(const std::string& text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const auto comma = text.find(',', start);
-    const auto item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!item.empty()) out.push_back(item);
+    const auto item = trim(std::string_view(text).substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (!item.empty()) out.emplace_back(item);
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
   return out;
+}
+
+std::string_view trim(std::string_view text) {
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!text.empty() && space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  return text;
 }
 
 } // namespace parley

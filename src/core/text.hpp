@@ -11,7 +11,9 @@ std::string fold_case(std::string_view text);
 // The longest prefix of `text` of at most `max_bytes` that does not split a UTF-8
 // sequence (for previews).
 std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
-// "a,b,,c" -> {"a", "b", "c"}
+// Without leading and trailing spaces, tabs, CRs and LFs.
+std::string_view trim(std::string_view text);
+// "a, b,,c" -> {"a", "b", "c"}
 std::vector<std::string> split_list(const std::string& text);
 
 } // namespace parley

@@ -1,4 +1,5 @@
 #include "domain/validation.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -22,13 +23,6 @@ std::string lower_ascii(std::string_view s) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
   return out;
-}
-
-std::string_view trim(std::string_view s) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
 }
 
 bool has_control(std::string_view s) {

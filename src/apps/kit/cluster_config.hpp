@@ -27,10 +27,11 @@ struct ClusterConfig {
   std::string message_urls;
   std::string notification_urls;
   std::int64_t jwks_refresh_s = 0;
+  bool trust_forwarded = true;
 };
 
 using CC = ClusterConfig;
-inline constexpr std::array<ConfigOption<CC>, 16> kClusterOptions{{
+inline constexpr std::array<ConfigOption<CC>, 17> kClusterOptions{{
     {"PARLEY_SERVICE_TOKEN", "", "Shared secret services present to each other's internal API (required).",
      &CC::service_token, 0, 0, true},
     {"PARLEY_MONGO_URL", "mongodb://127.0.0.1:27017", "MongoDB connection string.", &CC::mongo_url},
@@ -55,6 +56,10 @@ inline constexpr std::array<ConfigOption<CC>, 16> kClusterOptions{{
      &CC::notification_urls},
     {"PARLEY_JWKS_REFRESH_S", "300", "Seconds between fetches of the access-token keys from the auth service.",
      &CC::jwks_refresh_s, 1, 86400},
+    {"PARLEY_TRUST_FORWARDED", "true",
+     "Take the client's address (rate limits, logs) from the last X-Forwarded-For entry, the gateway's: "
+     "services must be reachable only through the gateway.",
+     &CC::trust_forwarded},
 }};
 
 } // namespace parley

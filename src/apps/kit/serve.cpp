@@ -106,7 +106,9 @@ int serve(const Program& p, int argc, char** argv) {
   http::mount_ops_routes(served->router(), metrics,
                          [&server, &served] { return server && server->ready() && served->ready(); });
   raise_fd_limit(static_cast<rlim_t>(settings.parley.max_connections) + kSpareFds);
-  server = std::make_unique<http::Server>(server_config(settings.parley), served->router(), metrics, served->upgrade());
+  auto config = server_config(settings.parley);
+  config.trust_forwarded = p.cluster && settings.cluster.trust_forwarded;
+  server = std::make_unique<http::Server>(std::move(config), served->router(), metrics, served->upgrade());
   kLog.info("starting", {{"program", p.name}});
   server->run();
   server.reset();

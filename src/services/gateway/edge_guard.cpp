@@ -10,7 +10,7 @@ EdgeGuard::EdgeGuard(EdgeConfig config, RateLimiter& limiter, const AccessTokenV
 std::optional<http::Response> EdgeGuard::check(const http::Request& req, bool needs_token) const {
   const double per_minute = config_.ip_per_minute;
   const RateRule rule{per_minute, per_minute / 60.0};
-  const auto decision = limiter_.take("ip:" + proxy::client_ip(req, config_.trust_forwarded), rule);
+  const auto decision = limiter_.take("ip:" + http::client_ip(req, config_.trust_forwarded), rule);
   if (!decision.allowed) return http::error_response(Error::rate_limited(decision.retry_after));
   if (!needs_token) return std::nullopt;
   return check_token(req.bearer_token());

@@ -1,5 +1,7 @@
 #include "transport/http/request.hpp"
 
+#include "core/text.hpp"
+
 namespace parley::http {
 namespace {
 
@@ -15,6 +17,17 @@ int hex_value(char c) {
 std::string_view Request::path() const {
   const std::string_view target = message.target();
   return target.substr(0, target.find('?'));
+}
+
+std::string client_ip(const Request& req, bool trust_forwarded) {
+  if (trust_forwarded) {
+    if (const auto list = req.header("X-Forwarded-For")) {
+      const auto comma = list->rfind(',');
+      const auto last = trim(comma == std::string_view::npos ? *list : list->substr(comma + 1));
+      if (!last.empty()) return std::string(last);
+    }
+  }
+  return req.remote_ip;
 }
 
 std::optional<std::string_view> Request::header(std::string_view name) const {

@@ -37,6 +37,10 @@ struct Request {
   std::string_view bearer_token() const;
 };
 
+// The client's address: the peer's, or with trust_forwarded (the peer is a proxy of ours) the
+// last X-Forwarded-For entry, which that proxy added (the peer's when there is none).
+std::string client_ip(const Request& req, bool trust_forwarded);
+
 // Decodes %XX escapes and, unless told otherwise (path segments), '+' as space. nullopt on a
 // malformed escape.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_as_space = true);

@@ -212,6 +212,7 @@ asio::awaitable<void> HttpSession::run() {
       co_return;
     }
     Request req{parser.release(), {}, remote_ip_, {}};
+    if (core_.config_.trust_forwarded) req.remote_ip = client_ip(req, true);
     const unsigned version = req.message.version();
     const bool keep_alive = req.message.keep_alive();
     Response res = co_await asio::co_spawn(

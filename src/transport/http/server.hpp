@@ -36,6 +36,8 @@ struct ServerConfig {
   std::chrono::seconds idle_timeout{60}; // between requests on a kept-alive connection
   std::chrono::seconds shutdown_grace{10};
   std::vector<std::string> cors_origins;
+  // The peer is a proxy of ours: Request::remote_ip is the last X-Forwarded-For entry.
+  bool trust_forwarded = false;
   // Paths starting with one of these prefixes take bodies up to the given size instead
   // of max_body_bytes (uploads).
   std::vector<std::pair<std::string, std::size_t>> large_body_prefixes;

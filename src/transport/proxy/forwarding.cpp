@@ -1,4 +1,5 @@
 #include "transport/proxy/forwarding.hpp"
+#include "core/text.hpp"
 
 #include <array>
 
@@ -8,12 +9,6 @@ namespace parley::proxy {
 namespace {
 
 using boost::beast::iequals;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool starts_with_nocase(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
@@ -40,17 +35,6 @@ bool any_of_nocase(std::string_view name, std::initializer_list<std::string_view
 bool is_hop_by_hop(std::string_view name) {
   return any_of_nocase(name, {"Connection", "Keep-Alive", "Transfer-Encoding", "TE", "Trailer", "Upgrade"}) ||
          starts_with_nocase(name, "Proxy-");
-}
-
-std::string client_ip(const http::Request& req, bool trust_forwarded) {
-  if (trust_forwarded) {
-    if (const auto list = req.header("X-Forwarded-For")) {
-      const auto comma = list->rfind(',');
-      const auto last = trim(comma == std::string_view::npos ? *list : list->substr(comma + 1));
-      if (!last.empty()) return std::string(last);
-    }
-  }
-  return req.remote_ip;
 }
 
 std::string forwarded_for(const http::Request& req, bool trust_forwarded) {

@@ -26,10 +26,6 @@ struct ForwardingPolicy {
 // Connection, Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Proxy-* (any case).
 bool is_hop_by_hop(std::string_view name);
 
-// The client's address: the peer's, or with trust_forwarded the last X-Forwarded-For entry
-// (the peer's when there is none).
-std::string client_ip(const http::Request& req, bool trust_forwarded);
-
 // X-Forwarded-For for the upstream: the peer's address, appended to the incoming list when
 // it is trusted.
 std::string forwarded_for(const http::Request& req, bool trust_forwarded);

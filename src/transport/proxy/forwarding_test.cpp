@@ -70,7 +70,7 @@ TEST(Forwarding, UntrustedForwardedHeadersAreReplaced) {
   EXPECT_EQ(find(out, "X-Forwarded-For"), "203.0.113.7");
   EXPECT_EQ(count(out, "X-Forwarded-For"), 1);
   EXPECT_EQ(find(out, "X-Forwarded-Proto"), "http");
-  EXPECT_EQ(client_ip(req, false), "203.0.113.7");
+  EXPECT_EQ(http::client_ip(req, false), "203.0.113.7");
 }
 
 TEST(Forwarding, TrustedForwardedHeadersAreExtended) {
@@ -78,8 +78,8 @@ TEST(Forwarding, TrustedForwardedHeadersAreExtended) {
   const auto out = upstream_headers(req, {true, {}});
   EXPECT_EQ(find(out, "X-Forwarded-For"), "198.51.100.1, 10.0.0.1, 203.0.113.7");
   EXPECT_EQ(find(out, "X-Forwarded-Proto"), "https");
-  EXPECT_EQ(client_ip(req, true), "10.0.0.1"); // the address our load balancer saw
-  EXPECT_EQ(client_ip(request({}), true), "203.0.113.7");
+  EXPECT_EQ(http::client_ip(req, true), "10.0.0.1"); // the address our load balancer saw
+  EXPECT_EQ(http::client_ip(request({}), true), "203.0.113.7");
   EXPECT_EQ(forwarded_proto(request({{"X-Forwarded-Proto", "gopher"}}), true), "http");
 }
 

@@ -1,16 +1,11 @@
 #include "transport/proxy/upstreams.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 
 namespace parley::proxy {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 tl::unexpected<Error> invalid(std::string_view url, std::string_view why) {
   return fail(Error::invalid("invalid_upstream", "'" + std::string(url) + "': " + std::string(why)));
