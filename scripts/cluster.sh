@@ -65,7 +65,7 @@ env_of() {
   fi
 }
 
-ready() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/readyz"; }
+ready() { curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$1/readyz"; }
 
 start() {
   scripts/deps.sh

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace parley {
@@ -17,6 +18,11 @@ struct LiveEvent {
   std::vector<std::string> recipients; // user ids
   std::string exclude_user;            // a user not to send it to ("" for none), e.g. the typist
 };
+
+// What a subscriber receives (no recipients, no payload) when the bus may have lost events
+// for it, e.g. after its connection to a shared bus came back: connections it serves may have
+// missed events and must catch up from the store.
+inline constexpr std::string_view kLiveInterrupted = "live.interrupted";
 
 class EventBus {
  public:

@@ -23,6 +23,10 @@ class EventLog {
   using Handler = std::function<Result<void>(const DomainEvent&)>;
   virtual ~EventLog() = default;
   virtual void append(DomainEvent event) = 0;
+  // Appends and waits until the log holds the event as durably as the adapter allows; an
+  // error (unavailable) when that is not confirmed in time: the event may still get in, so
+  // whoever retries must be idempotent.
+  virtual Result<void> append_durably(DomainEvent event) = 0;
   // Delivers every event appended from now on to `handler` under consumer group `group`.
   // A failed handler is retried (with backoff) before later events of the group.
   virtual void subscribe(std::string group, Handler handler) = 0;

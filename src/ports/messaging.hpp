@@ -31,14 +31,20 @@ struct HistoryQuery {
   int limit = 50;
 };
 
+// Live events for a sender's connections only, about a queued send (never sent to clients as
+// such): it was refused (payload: user_id, chat_id, client_id, code, message), or it had been
+// stored before (a retry or a redelivery; payload: the stored message, as in message.new).
+inline constexpr std::string_view kSendRejected = "message.rejected";
+inline constexpr std::string_view kSendStored = "message.stored";
+
 class Messaging {
  public:
   static constexpr int kMaxPage = 100;
 
   virtual ~Messaging() = default;
   // The stored message, or nullopt when the send was queued for the message service: the
-  // sender's connections then learn its fate from the live events, `message.new` (stored)
-  // or `message.rejected`.
+  // sender's connections then learn its fate from the live events: message.new or
+  // kSendStored (stored), kSendRejected.
   virtual Result<std::optional<Appended>> submit(std::string_view me, const SendInput& input) = 0;
   virtual Result<domain::Message> edit(std::string_view me, std::string_view chat_id, std::string_view message_id,
                                        std::string_view body) = 0;

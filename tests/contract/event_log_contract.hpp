@@ -86,6 +86,20 @@ TEST_P(EventLogContract, EveryGroupGetsEveryEventInOrderPerKey) {
   }
 }
 
+TEST_P(EventLogContract, ADurableAppendIsConfirmedAndDeliveredInOrderWithTheOthers) {
+  auto log = backend().open();
+  Seen seen;
+  log->subscribe("durable", seen.handler());
+  log->append(event(0));
+  ASSERT_TRUE(log->append_durably(event(3))); // same key as e0
+  log->append(event(6));
+  ASSERT_TRUE(eventually([&] { return seen.size() >= 3; }, 60s)) << seen.size();
+  std::lock_guard lock(seen.mutex);
+  std::vector<std::string> ids;
+  for (const auto& e : seen.events) ids.push_back(e.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"e0", "e3", "e6"}));
+}
+
 TEST_P(EventLogContract, AFailedEventIsRetriedBeforeTheKeysNextOne) {
   auto log = backend().open();
   std::mutex m;

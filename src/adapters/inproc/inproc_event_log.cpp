@@ -90,6 +90,11 @@ void InprocEventLog::append(DomainEvent event) {
   for (auto& g : groups_) g->push(event);
 }
 
+Result<void> InprocEventLog::append_durably(DomainEvent event) {
+  append(std::move(event));
+  return {};
+}
+
 void InprocEventLog::subscribe(std::string group, Handler handler) {
   auto g = std::make_unique<Group>(std::move(group), std::move(handler), max_queued_, max_backoff_);
   g->worker = std::thread([raw = g.get()] { raw->run(); });

@@ -30,6 +30,8 @@ class InprocEventLog final : public EventLog {
   void close();
 
   void append(DomainEvent event) override;
+  // In memory, as durable as append() (the events live as long as the process).
+  Result<void> append_durably(DomainEvent event) override;
   // Subscribe during start-up, before events flow.
   void subscribe(std::string group, Handler handler) override;
 

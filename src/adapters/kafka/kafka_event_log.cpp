@@ -3,6 +3,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <optional>
 #include <stdexcept>
 
 #include "core/log.hpp"
@@ -38,8 +40,26 @@ rd_kafka_t* make_client(rd_kafka_type_t type, rd_kafka_conf_t* conf) {
   return rk;
 }
 
+// What an append_durably() waits for: the delivery report of its event.
+struct Confirmation {
+  std::mutex mutex;
+  std::condition_variable done;
+  std::optional<rd_kafka_resp_err_t> result;
+};
+
+// `m->_private` (the message's opaque) is a heap-held shared_ptr<Confirmation> for a durable
+// append, null otherwise.
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   if (m->err) kLog.error("event not delivered", {{"error", rd_kafka_err2str(m->err)}});
+  std::unique_ptr<std::shared_ptr<Confirmation>> waiting(
+      static_cast<std::shared_ptr<Confirmation>*>(m->_private));
+  if (!waiting) return;
+  auto& c = **waiting;
+  {
+    std::lock_guard lock(c.mutex);
+    c.result = m->err;
+  }
+  c.done.notify_all();
 }
 
 // Creates the topic unless it exists.
@@ -209,20 +229,38 @@ void KafkaEventLog::close() {
   consumers_.clear();
 }
 
-void KafkaEventLog::append(DomainEvent event) {
+Result<void> KafkaEventLog::produce(const DomainEvent& event, void* report) {
   const auto value = encode_domain_event(event);
   for (int attempt = 0;; ++attempt) {
     const auto err = rd_kafka_producev(producer_->rk, RD_KAFKA_V_TOPIC(config_.topic.c_str()),
                                        RD_KAFKA_V_KEY(event.key.data(), event.key.size()),
                                        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(report),
+                                       RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || attempt >= 50) {
       kLog.error("event not appended", {{"event", event.id}, {"type", event.type}, {"error", rd_kafka_err2str(err)}});
-      return;
+      return fail(Error::unavailable("log_unavailable", std::string("event not appended: ") + rd_kafka_err2str(err)));
     }
     rd_kafka_poll(producer_->rk, 10); // the local queue is full: let deliveries drain it
   }
+}
+
+void KafkaEventLog::append(DomainEvent event) { (void)produce(event, nullptr); }
+
+Result<void> KafkaEventLog::append_durably(DomainEvent event) {
+  auto confirmation = std::make_shared<Confirmation>();
+  // The delivery report owns this copy (it may come after we stopped waiting).
+  auto report = std::make_unique<std::shared_ptr<Confirmation>>(confirmation);
+  if (auto produced = produce(event, report.get()); !produced) return produced;
+  report.release();
+  std::unique_lock lock(confirmation->mutex);
+  if (!confirmation->done.wait_for(lock, config_.confirm_timeout, [&] { return confirmation->result.has_value(); }))
+    return fail(Error::unavailable("log_unavailable", "the event log did not confirm the event in time"));
+  if (*confirmation->result != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return fail(Error::unavailable("log_unavailable",
+                                   std::string("event not appended: ") + rd_kafka_err2str(*confirmation->result)));
+  return {};
 }
 
 void KafkaEventLog::subscribe(std::string group, Handler handler) {

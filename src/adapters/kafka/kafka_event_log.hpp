@@ -25,6 +25,8 @@ struct KafkaConfig {
   int partitions = 12;
   int replication = 1;
   std::chrono::milliseconds max_backoff{5000};
+  // How long append_durably() waits for the brokers' acknowledgement.
+  std::chrono::milliseconds confirm_timeout{5000};
 };
 
 // The wire form of a domain event (the key travels as the Kafka key); exposed for tests.
@@ -38,11 +40,17 @@ class KafkaEventLog final : public EventLog {
   ~KafkaEventLog() override; // close()s, then flushes what the producer still holds
 
   void append(DomainEvent event) override;
+  // Waits for the acknowledgement of every in-sync replica (acks=all), up to confirm_timeout.
+  Result<void> append_durably(DomainEvent event) override;
   void subscribe(std::string group, Handler handler) override;
   // Stops every consumer after the event in hand; call before their handlers go away.
   void close();
 
  private:
+  // Hands the event to the producer (retrying while its queue is full); `report` goes to the
+  // delivery report callback.
+  Result<void> produce(const DomainEvent& event, void* report);
+
   struct Producer;
   struct Consumer;
   KafkaConfig config_;

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <utility>
 
 #include "core/log.hpp"
 
@@ -92,6 +93,7 @@ void RedisEventBus::dispatch(const LiveEvent& event) {
 
 void RedisEventBus::listen() {
   auto backoff = std::chrono::milliseconds(100);
+  bool missed = false; // events may have been published while this node was not subscribed
   while (!stopping_) {
     const timeval connect_timeout{static_cast<time_t>(config_.timeout.count() / 1000),
                                   static_cast<suseconds_t>((config_.timeout.count() % 1000) * 1000)};
@@ -112,6 +114,7 @@ void RedisEventBus::listen() {
         freeReplyObject(r);
         kLog.info("subscribed", {{"channel", channel_}});
         backoff = std::chrono::milliseconds(100);
+        if (std::exchange(missed, false)) dispatch({std::string(kLiveInterrupted), "", "", {}, ""});
         void* raw = nullptr;
         while (!stopping_ && redisGetReply(c, &raw) == REDIS_OK && raw) {
           auto* reply = static_cast<redisReply*>(raw);
@@ -134,6 +137,7 @@ void RedisEventBus::listen() {
     const std::string why = c ? c->errstr : "out of memory";
     if (c) redisFree(c);
     if (stopping_) break;
+    missed = true;
     kLog.warn("subscriber disconnected; reconnecting", {{"error", why}, {"in_ms", backoff.count()}});
     for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stopping_;
          waited += std::chrono::milliseconds(20))

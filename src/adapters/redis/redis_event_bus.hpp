@@ -3,7 +3,7 @@
 // channel, and every subscribed node receives it and delivers it to the recipients it
 // holds connections of. At most once, like the port says: a node that is disconnected
 // from Redis misses events and its clients recover them with sync. The subscriber
-// reconnects by itself (with backoff).
+// reconnects by itself (with backoff), then tells its subscribers kLiveInterrupted.
 
 #include <atomic>
 #include <functional>

@@ -69,6 +69,12 @@ Result<void> SendCommandHandler::operator()(const DomainEvent& event) const {
   }
   const auto& [sender, in] = *command;
   auto sent = messages_.send(sender, in);
+  if (sent && !sent->created) {
+    // A retried or redelivered command: its sender may be waiting for the stored ack that the
+    // first one's message.new brought (and a lost connection missed).
+    live_.publish({std::string(kSendStored), in.chat_id, json::serialize(message_json(sent->message)), {sender}, ""});
+    return {};
+  }
   if (sent) return {};
   if (retry_may_pass(sent.error())) return fail(std::move(sent.error()));
   json::object data{{"user_id", sender},
@@ -76,7 +82,7 @@ Result<void> SendCommandHandler::operator()(const DomainEvent& event) const {
                     {"client_id", in.client_id},
                     {"code", sent.error().code},
                     {"message", sent.error().message}};
-  live_.publish({"message.rejected", in.chat_id, json::serialize(data), {sender}, ""});
+  live_.publish({std::string(kSendRejected), in.chat_id, json::serialize(data), {sender}, ""});
   return {};
 }
 

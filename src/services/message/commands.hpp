@@ -24,8 +24,9 @@ Result<std::pair<std::string, SendInput>> parse_send_command(const DomainEvent& 
 
 // The consumer: stores each send (idempotent on client_id, so a redelivered command stores
 // nothing new). A send that can never succeed (not a member, a bad body, ...) is answered to
-// the sender's connections with a `message.rejected` live event; a failure that may pass
-// (the store unavailable) is returned, and the log retries the command.
+// the sender's connections with a kSendRejected live event, a send stored before (a retry)
+// with kSendStored; a failure that may pass (the store unavailable) is returned, and the log
+// retries the command.
 class SendCommandHandler {
  public:
   SendCommandHandler(MessageService& messages, EventBus& live);

@@ -21,7 +21,8 @@ Result<std::optional<Appended>> MessageClient::submit(std::string_view me, const
   auto role = ports_.membership.role_of(input.chat_id, me);
   if (!role) return fail(role.error());
   if (!*role) return fail(Error::not_found("chat_not_found", "no such chat"));
-  ports_.commands.append(send_command(ports_.ids.next(), me, input));
+  if (auto appended = ports_.commands.append_durably(send_command(ports_.ids.next(), me, input)); !appended)
+    return fail(std::move(appended.error()));
   return std::optional<Appended>();
 }
 

@@ -157,8 +157,12 @@ TEST_F(MessageClientTest, AQueuedSendIsStoredOnceAndPublished) {
   const auto data = json::parse(created->payload).as_object();
   EXPECT_EQ(data.at("client_id").as_string(), "k1");
   EXPECT_EQ(data.at("seq").as_int64(), 1);
-  // A redelivered command stores nothing new.
+  // A redelivered (or retried) command stores nothing new; its sender hears it was stored.
   commands_.append(send_command(ids_.next(), "ann", {chat_, "k1", "hello", "", {}, {}}));
+  auto again = wait_for(kSendStored);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->recipients, std::vector<std::string>{"ann"});
+  EXPECT_EQ(json::parse(again->payload).as_object().at("seq").as_int64(), 1);
   ASSERT_TRUE(client_->submit("ann", {chat_, "k2", "again", "", {}, {}}));
   ASSERT_TRUE(wait_for("message.new", 1));
   std::this_thread::sleep_for(100ms);
@@ -182,7 +186,7 @@ TEST_F(MessageClientTest, ANonMemberOrABadSendIsRefusedBeforeQueueing) {
 
 TEST_F(MessageClientTest, ASendThatCannotBeStoredIsRejectedToTheSender) {
   ASSERT_TRUE(client_->submit("ann", {chat_, "k1", "re", "no-such-message", {}, {}}));
-  auto rejected = wait_for("message.rejected");
+  auto rejected = wait_for(kSendRejected);
   ASSERT_TRUE(rejected);
   EXPECT_EQ(rejected->recipients, std::vector<std::string>{"ann"});
   const auto data = json::parse(rejected->payload).as_object();

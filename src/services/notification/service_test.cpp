@@ -32,6 +32,10 @@ using namespace std::chrono_literals;
 class RecordingLog final : public EventLog {
  public:
   void append(DomainEvent event) override { events.push_back(std::move(event)); }
+  Result<void> append_durably(DomainEvent event) override {
+    append(std::move(event));
+    return {};
+  }
   void subscribe(std::string, Handler) override {}
   std::vector<DomainEvent> events;
 };

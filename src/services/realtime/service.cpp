@@ -116,7 +116,7 @@ http::Upgrade RealtimeService::upgrade() {
                            session(std::move(stream), std::move(request), std::move(blocking), std::move(slot)),
                            asio::detached);
           },
-          [this] { close_all(); }};
+          [this] { close_all(ws::kCloseServiceRestart, "server restart"); }};
 }
 
 std::size_t RealtimeService::connection_count() const {
@@ -391,7 +391,7 @@ void RealtimeService::settle(const LiveEvent& event) {
   auto parsed = json::parse(event.payload, ec);
   if (ec || !parsed.is_object()) return;
   const auto& data = parsed.as_object();
-  const bool stored = event.type == "message.new";
+  const bool stored = event.type != kSendRejected;
   const auto sender = string_field(data, stored ? "sender_id" : "user_id");
   const auto client_id = string_field(data, "client_id");
   if (!sender || !client_id) return;
@@ -419,8 +419,13 @@ void RealtimeService::settle(const LiveEvent& event) {
 }
 
 void RealtimeService::deliver(const LiveEvent& event) {
-  if (event.type == "message.new" || event.type == "message.rejected") settle(event);
-  if (event.type == "message.rejected") return; // for the sender's connection only, as an error
+  if (event.type == kLiveInterrupted) {
+    // Live events may have been lost: every client reconnects and catches up with sync.
+    kLog.warn("live events interrupted; closing every connection so that clients catch up");
+    return close_all(ws::kCloseServiceRestart, "live events interrupted; reconnect and sync");
+  }
+  if (event.type == "message.new" || event.type == kSendRejected || event.type == kSendStored) settle(event);
+  if (event.type == kSendRejected || event.type == kSendStored) return; // answered to the sender only
   // Serialised once, shared by every recipient connection.
   auto frame = std::make_shared<const std::string>("{\"type\":" + json::serialize(json::value(event.type)) +
                                                    ",\"data\":" + event.payload + "}");
@@ -475,14 +480,14 @@ void RealtimeService::announce_presence(std::string user_id, bool connected) {
   });
 }
 
-void RealtimeService::close_all() {
+void RealtimeService::close_all(std::uint16_t code, const std::string& reason) {
   std::vector<std::shared_ptr<ws::Connection>> all;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [user, peers] : by_user_)
       for (const auto& p : peers) all.push_back(p->conn);
   }
-  for (const auto& c : all) c->close(ws::kCloseServiceRestart, "server restart");
+  for (const auto& c : all) c->close(code, reason);
 }
 
 } // namespace parley

@@ -70,7 +70,7 @@ class RealtimeService {
   // Records a connection opening or closing and, when the user's status changed, tells
   // everyone who shares a chat with them. In order, off the network threads.
   void announce_presence(std::string user_id, bool connected);
-  void close_all();
+  void close_all(std::uint16_t code, const std::string& reason);
 
   RealtimeConfig config_;
   const AccessTokenVerifier& verifier_;
