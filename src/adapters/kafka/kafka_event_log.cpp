@@ -62,6 +62,20 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   c.done.notify_all();
 }
 
+// Logs each partition (re)assignment of a consumer group member (which instance owns which
+// keys), then applies it as librdkafka would without this callback.
+// `group` is the consumer's group name (its opaque).
+void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                  void* group) {
+  std::string list;
+  for (int i = 0; i < partitions->cnt; ++i)
+    list += (i ? "," : "") + std::to_string(partitions->elems[i].partition);
+  const bool assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+  kLog.info(assigned ? "partitions assigned" : "partitions revoked",
+            {{"group", *static_cast<const std::string*>(group)}, {"partitions", list}});
+  rd_kafka_assign(rk, assigned ? partitions : nullptr);
+}
+
 // Creates the topic unless it exists.
 void ensure_topic(rd_kafka_t* rk, const KafkaConfig& c) {
   char err[512];
@@ -141,11 +155,18 @@ struct KafkaEventLog::Producer {
 struct KafkaEventLog::Consumer {
   Consumer(const KafkaConfig& c, std::string group, Handler h)
       : name(std::move(group)), handler(std::move(h)), max_backoff(c.max_backoff) {
-    rk = make_client(RD_KAFKA_CONSUMER, make_conf({{"bootstrap.servers", c.brokers},
+    rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", c.brokers},
                                                    {"group.id", name},
+                                                   {"session.timeout.ms", std::to_string(c.session_timeout.count())},
+                                                   {"heartbeat.interval.ms",
+                                                    std::to_string(std::max<long>(c.session_timeout.count() / 4, 500))},
                                                    {"enable.auto.commit", "false"},
                                                    {"auto.offset.reset", "earliest"},
-                                                   {"isolation.level", "read_committed"}}));
+                                                   {"isolation.level", "read_committed"}});
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_opaque(conf, const_cast<std::string*>(&name));
+    rk = make_client(RD_KAFKA_CONSUMER, conf);
+    
     rd_kafka_poll_set_consumer(rk);
     rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, c.topic.c_str(), RD_KAFKA_PARTITION_UA);

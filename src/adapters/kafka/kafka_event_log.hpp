@@ -25,6 +25,9 @@ struct KafkaConfig {
   int partitions = 12;
   int replication = 1;
   std::chrono::milliseconds max_backoff{5000};
+  // A consumer that does not heartbeat for this long (a killed process) loses its partitions
+  // to the group's other members (the broker accepts 6 s to 5 min by default).
+  std::chrono::milliseconds session_timeout{10000};
   // How long append_durably() waits for the brokers' acknowledgement.
   std::chrono::milliseconds confirm_timeout{5000};
 };

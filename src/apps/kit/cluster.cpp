@@ -61,6 +61,7 @@ KafkaConfig Cluster::kafka(const std::string& topic) const {
   k.topic = topic;
   k.partitions = static_cast<int>(settings_.cluster.kafka_partitions);
   k.replication = static_cast<int>(settings_.cluster.kafka_replication);
+  k.session_timeout = std::chrono::milliseconds(settings_.cluster.kafka_session_timeout_ms);
   return k;
 }
 

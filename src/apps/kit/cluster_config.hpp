@@ -18,6 +18,7 @@ struct ClusterConfig {
   std::string kafka_brokers;
   std::int64_t kafka_partitions = 0;
   std::int64_t kafka_replication = 0;
+  std::int64_t kafka_session_timeout_ms = 0;
   std::string kafka_events_topic;
   std::string kafka_commands_topic;
   std::string redis_url;
@@ -31,7 +32,7 @@ struct ClusterConfig {
 };
 
 using CC = ClusterConfig;
-inline constexpr std::array<ConfigOption<CC>, 17> kClusterOptions{{
+inline constexpr std::array<ConfigOption<CC>, 18> kClusterOptions{{
     {"PARLEY_SERVICE_TOKEN", "", "Shared secret services present to each other's internal API (required).",
      &CC::service_token, 0, 0, true},
     {"PARLEY_MONGO_URL", "mongodb://127.0.0.1:27017", "MongoDB connection string.", &CC::mongo_url},
@@ -43,6 +44,9 @@ inline constexpr std::array<ConfigOption<CC>, 17> kClusterOptions{{
     {"PARLEY_KAFKA_PARTITIONS", "12", "Partitions of the topics Parley creates.", &CC::kafka_partitions, 1, 10000},
     {"PARLEY_KAFKA_REPLICATION", "1", "Replication factor of the topics Parley creates.", &CC::kafka_replication, 1,
      16},
+    {"PARLEY_KAFKA_SESSION_TIMEOUT_MS", "10000",
+     "Milliseconds after which a silent consumer (a dead instance) loses its partitions to the others.",
+     &CC::kafka_session_timeout_ms, 6000, 300000},
     {"PARLEY_KAFKA_EVENTS_TOPIC", "parley.events", "Topic of domain events (message.created, chat.updated, ...).",
      &CC::kafka_events_topic},
     {"PARLEY_KAFKA_COMMANDS_TOPIC", "parley.message-commands", "Topic of send commands, keyed by chat.",

@@ -1,0 +1,266 @@
+"""Distributed mode end to end (docs/operations.md, "Distributed mode"): the stack that
+`scripts/cluster.sh` starts (Redis, Kafka, FerretDB, a gateway, two `ws` nodes, two `message`
+instances, one of every other service), driven through the gateway and straight at the ws
+nodes, then broken one part at a time while messages are in flight.
+
+Every fault test ends with exact counts: every send stored exactly once (the store's history
+holds each client_id once, seqs 1..N without a gap), every stored ack of a client_id names
+the same message, and every member, after catching up, holds every message.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from cluster import PARTITIONS, Member, Stack, partition_of, send_load, started_sends
+from harness import Client, describe
+from ws_client import CHATS, cid, connect, create_group, new_users, open_direct
+
+@pytest.fixture(scope="module")
+def stack(smtp_sink):
+    root = Path(tempfile.mkdtemp(prefix="parley-cluster-"))
+    s = Stack(root, smtp_sink.url)
+    try:
+        s.start()
+    except AssertionError as e:
+        tails = s.log_tails() if (root / "logs").exists() else ""
+        subprocess_stop(s)
+        pytest.fail(f"{e}\n{tails}", pytrace=False)
+    yield s
+    s.stop()
+    reports = s.sanitizer_reports()
+    keep = bool(reports)
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
+    assert not reports, f"sanitizer reports (logs kept in {root}): {reports}"
+
+
+def subprocess_stop(s: Stack) -> None:
+    try:
+        s.stop()
+    except AssertionError:
+        pass
+
+
+@pytest.fixture(scope="module")
+def api(stack, smtp_sink):
+    c = Client(stack.gateway, smtp_sink)
+    yield c
+    c.http.close()
+
+
+def ws_nodes(stack: Stack):
+    """The ws nodes that accept connections now (a client's load balancer)."""
+    def up():
+        from cluster import port_free
+        return [stack.nodes[n] for n in ("ws-1", "ws-2") if not port_free(stack.nodes[n].port)]
+    return up
+
+
+def history(api: Client, acct, chat: str) -> list[dict]:
+    items, before = [], 0
+    while True:
+        params = {"limit": 100, **({"before": before} if before else {})}
+        r = api.get(f"{CHATS}/{chat}/messages", token=acct.access, params=params)
+        assert r.status_code == 200, describe(r)
+        page = r.json()["items"]
+        items = page + items
+        if len(page) < 100:
+            return items
+        before = page[0]["seq"]
+
+
+def assert_exactly_once(api: Client, members: list[Member], stored: dict[str, dict]) -> None:
+    """The store, the acks and every member's view agree: each send once, seqs 1..N."""
+    n = len(stored)
+    msgs = history(api, members[0].acct, members[0].chat)
+    assert [m["seq"] for m in msgs] == list(range(1, n + 1)), [m["seq"] for m in msgs][:50]
+    by_client = {m["client_id"]: m for m in msgs}
+    assert set(by_client) == set(stored), "the store and the acks disagree on what was sent"
+    for key, ack in stored.items():
+        assert (ack["seq"], ack["message_id"]) == (by_client[key]["seq"], by_client[key]["id"]), (key, ack)
+    for m in members:
+        for key, acks in m.acks.items():
+            assert {(a["seq"], a["message_id"]) for a in acks} == {(stored[key]["seq"], stored[key]["message_id"])}
+    deadline = time.monotonic() + 60
+    for m in members:
+        m.catch_up(deadline)
+        assert m.seen == {x["seq"]: x["id"] for x in msgs}, (
+            f"{m.name} is missing seqs {sorted(set(range(1, n + 1)) - set(m.seen))[:20]}")
+
+
+def group_of(api: Client, n: int, stack: Stack, name: str, partitions=None) -> tuple[list, str, list[Member]]:
+    """`n` members of a new group, connected; with `partitions`, a group whose send commands
+    land in one of them."""
+    users = new_users(api, n)
+    for _ in range(200):
+        chat = create_group(api, users[0], *users[1:], name=name)["id"]
+        if partitions is None or partition_of(chat) in partitions:
+            break
+    else:
+        raise AssertionError(f"no group landed in partitions {partitions}")
+    members = [Member(u, chat, ws_nodes(stack), f"{name}{i}", first=i) for i, u in enumerate(users)]
+    deadline = time.monotonic() + 60
+    for m in members:
+        m.connect(deadline)
+    return users, chat, members
+
+
+def with_fault(api: Client, stack: Stack, name: str, fault, per_member: int = 25, members_n: int = 4,
+               partitions=None):
+    """Starts a load, injects `fault()` once some sends are stored, waits for the load to
+    finish and checks the exact counts."""
+    _, _, members = group_of(api, members_n, stack, name, partitions)
+    try:
+        deadline = time.monotonic() + 240
+        result: dict = {}
+        loader = threading.Thread(target=lambda: result.update(stored=send_load(members, per_member, deadline)),
+                                  daemon=True)
+        loader.start()
+        while started_sends(members) < members_n * per_member // 4 and loader.is_alive():
+            time.sleep(0.05)
+        before, began = started_sends(members), time.monotonic()
+        fault()
+        loader.join(260)
+        assert "stored" in result, "the load did not finish (see the failures above)"
+        assert before < members_n * per_member, "the fault came after the load"
+        assert_exactly_once(api, members, result["stored"])
+        print(f"\n{name}: {len(result['stored'])} sends, {before} stored before the fault, finished "
+              f"{time.monotonic() - began:.1f} s after it; retryable errors "
+              f"{sum(len(m.errors) for m in members)}, reconnections "
+              f"{sum(len(m.connections) - 1 for m in members)}: "
+              f"{[(c.name, c.close_code) for m in members for c in m.connections[:-1]]}")
+        return members
+    finally:
+        for m in members:
+            m.close()
+
+
+# --------------------------------------------------------------------------- healthy stack
+
+def test_every_process_is_ready_and_the_gateway_serves_the_app(stack, api):
+    for node in stack.nodes.values():
+        r = api.http.get(node.url("/readyz"), timeout=5)
+        assert r.status_code == 200, f"{node.name}: {r.status_code}"
+    r = api.get("/")
+    assert r.status_code == 200 and "<html" in r.text.lower(), describe(r)
+
+
+def test_clients_on_two_ws_nodes_exchange_messages_once_in_order(stack, api):
+    users = new_users(api, 6)
+    chat = create_group(api, users[0], *users[1:], name="across")["id"]
+    # three members on each node, one of them through the gateway's tunnel
+    places = [stack.nodes["ws-1"]] * 3 + [stack.nodes["ws-2"]] * 2 + [stack.gateway]
+    conns = [connect(node, u, name=f"{u.username}@{node.name}") for node, u in zip(places, users)]
+    try:
+        per = 10
+        keys = {c: [f"{c.name}-{i}-{cid()[:6]}" for i in range(per)] for c in conns}
+
+        def send_all(c):
+            for k in keys[c]:
+                c.send({"type": "message.send", "id": k, "chat_id": chat, "client_id": k, "body": f"body of {k}"})
+
+        threads = [threading.Thread(target=send_all, args=(c,)) for c in conns]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        total = per * len(conns)
+        is_new = lambda f: f["type"] == "message.new" and f["data"]["chat_id"] == chat  # noqa: E731
+        for c in conns:
+            c.wait_count(is_new, total, timeout=60, what="message.new")
+        stored = {}
+        for c in conns:
+            answers = c.wait_count(lambda f: f["type"] in ("ack", "error") and f.get("id") in keys[c], 2 * per,
+                                   timeout=60, what="answers")
+            for k in keys[c]:
+                mine = [f for f in answers if f["id"] == k]
+                assert [f.get("status") for f in mine] == ["accepted", "stored"], mine
+                stored[k] = mine[1]
+        assert sorted(a["seq"] for a in stored.values()) == list(range(1, total + 1))
+        for c in conns:
+            c.barrier()
+            news = [f["data"] for f in c.snapshot() if is_new(f)]
+            assert [m["seq"] for m in news] == list(range(1, total + 1)), c.name
+            assert {m["client_id"] for m in news} == set(stored), c.name
+        assert [m["seq"] for m in history(api, users[0], chat)] == list(range(1, total + 1))
+    finally:
+        for c in conns:
+            c.close()
+
+
+def test_presence_and_typing_cross_nodes(stack, api):
+    ann, bob = new_users(api, 2)
+    chat = open_direct(api, ann, bob)["id"]
+    a = connect(stack.nodes["ws-1"], ann, name="ann@ws-1")
+    try:
+        b = connect(stack.nodes["ws-2"], bob, name="bob@ws-2")
+        a.wait_for(lambda f: f["type"] == "presence" and f["data"] == {"user_id": bob.user_id, "online": True,
+                                                                        "last_seen": None}, what="bob online")
+        # the chat service reads the same presence (Redis) as the nodes
+        r = api.get(CHATS, token=ann.access)
+        assert r.status_code == 200, describe(r)
+        [listed] = [c for c in r.json()["items"] if c["id"] == chat]
+        assert listed["presence"]["online"] is True, listed
+        b.send({"type": "typing", "chat_id": chat})
+        a.wait_type("typing", chat_id=chat, user_id=bob.user_id)
+        b.close()
+        a.wait_for(lambda f: f["type"] == "presence" and f["data"]["user_id"] == bob.user_id
+                   and not f["data"]["online"], what="bob offline")
+    finally:
+        a.close()
+
+
+def test_rest_sends_through_the_gateway_reach_ws_nodes(stack, api):
+    ann, bob = new_users(api, 2)
+    chat = open_direct(api, ann, bob)["id"]
+    b = connect(stack.nodes["ws-2"], bob, name="bob@ws-2")
+    try:
+        for i in range(5):
+            r = api.post(f"{CHATS}/{chat}/messages", token=ann.access, json={"client_id": f"rest-{i}", "body": f"{i}"})
+            assert r.status_code == 201, describe(r)
+        news = b.wait_count(lambda f: f["type"] == "message.new", 5, what="REST messages")
+        assert [f["data"]["seq"] for f in news] == [1, 2, 3, 4, 5]
+    finally:
+        b.close()
+
+
+# --------------------------------------------------------------------------- faults
+
+def test_kill_a_message_instance_the_other_takes_over(stack, api):
+    owned = stack.settled_partitions(("message-1", "message-2"))["message-1"]
+    # the load's chat is one message-1 stores: its commands in flight must move to message-2
+    with_fault(api, stack, "mkill", lambda: stack.kill9("message-1"), partitions=owned)
+    assert stack.settled_partitions(("message-2",)) == {"message-2": set(range(PARTITIONS))}
+    stack.start()  # back to two instances for the next tests
+
+
+def test_kill_a_ws_node_its_clients_reconnect_to_the_other(stack, api):
+    members = with_fault(api, stack, "wkill", lambda: stack.kill9("ws-1"))
+    moved = [m for m in members if len(m.connections) > 1]
+    assert moved, "no client was on the killed node"
+    stack.start()
+
+
+def test_restart_redis(stack, api):
+    def fault():
+        stack.infra("redis", "stop")
+        time.sleep(2)
+        stack.infra("redis", "start")
+    with_fault(api, stack, "rrestart", fault)
+
+
+def test_restart_kafka(stack, api):
+    def fault():
+        stack.infra("kafka", "stop")
+        time.sleep(2)
+        stack.infra("kafka", "start")
+    members = with_fault(api, stack, "krestart", fault)
+    refused = [e for m in members for e in m.errors]
+    # while the broker was down, sends were refused with a retryable error, not left hanging
+    assert all(e["code"] in ("log_unavailable", "unavailable") for e in refused), refused
