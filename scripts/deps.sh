@@ -10,7 +10,8 @@ packages=(g++ cmake ninja-build ccache pkg-config
   libmongoc-dev libbson-dev)
 if [[ "${1:-}" == test ]]; then
   packages+=(libgtest-dev python3 python3-pytest python3-requests python3-aiosmtpd python3-yaml python3-websocket redis-server
-    chromium fonts-noto-color-emoji) # chromium: the web client's end-to-end tests
+    chromium fonts-noto-color-emoji # chromium: the web client's end-to-end tests
+    docker-compose)                 # validates docker-compose.yml
   # Node.js and npm for the SigV4 cross-check (tests/sigv4); a Node.js installed another way
   # (e.g. from NodeSource, which bundles npm) is kept.
   command -v node >/dev/null || packages+=(nodejs npm)

@@ -20,6 +20,9 @@ echo "== test servers: Redis, Kafka, FerretDB"
 infra_env=$(scripts/infra/all.sh start "${infra_ports[@]}") # an eval of $(...) hides its failure
 eval "$infra_env"
 
+echo "== docker-compose.yml"
+PARLEY_SERVICE_TOKEN=compose-config-check-0123456789 docker-compose -f docker-compose.yml config -q
+
 echo "== unit and contract tests (ASan+UBSan)"
 ctest --test-dir build/asan --output-on-failure -j2 -L 'unit|contract'
 
