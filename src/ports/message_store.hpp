@@ -39,6 +39,9 @@ class MessageStore {
   // message already stored under the same (chat_id, sender_id, client_id).
   virtual Result<Appended> append(const Message& message) = 0;
   virtual Result<std::optional<Message>> find(std::string_view chat_id, std::string_view message_id) = 0;
+  // The message `sender_id` stored under `client_id` in the chat, if any.
+  virtual Result<std::optional<Message>> find_sent(std::string_view chat_id, std::string_view sender_id,
+                                                   std::string_view client_id) = 0;
   // Sets body and edited_at_ms of a live message (not_found "message_not_found" otherwise).
   virtual Result<Message> edit(std::string_view chat_id, std::string_view message_id, std::string_view body,
                                std::int64_t edited_at_ms) = 0;

@@ -184,6 +184,20 @@ TEST_P(MessageStoreContract, AppendIsIdempotentAndDoesNotConsumeASeq) {
   EXPECT_EQ(send("c1"), 2); // no seq was consumed by the retry
 }
 
+TEST_P(MessageStoreContract, FindSentLooksUpBySenderAndClientId) {
+  ASSERT_TRUE(store().append(message("m1", "c1", "alice", "k1")));
+  auto found = store().find_sent("c1", "alice", "k1");
+  ASSERT_TRUE(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->id, "m1");
+  EXPECT_EQ((*found)->seq, 1);
+  for (auto [chat, sender, client_id] : {std::tuple{"c1", "bob", "k1"}, {"c2", "alice", "k1"}, {"c1", "alice", "k2"}}) {
+    auto other = store().find_sent(chat, sender, client_id);
+    ASSERT_TRUE(other);
+    EXPECT_FALSE(other->has_value()) << chat << " " << sender << " " << client_id;
+  }
+}
+
 TEST_P(MessageStoreContract, SameClientIdFromAnotherSenderOrChatIsAnotherMessage) {
   auto a = store().append(message("m1", "c1", "alice", "k1"));
   auto b = store().append(message("m2", "c1", "bob", "k1"));

@@ -216,18 +216,39 @@ def test_presence_and_typing_cross_nodes(stack, api):
         a.close()
 
 
-def test_rest_sends_through_the_gateway_reach_ws_nodes(stack, api):
-    ann, bob = new_users(api, 2)
-    chat = open_direct(api, ann, bob)["id"]
-    b = connect(stack.nodes["ws-2"], bob, name="bob@ws-2")
+def test_concurrent_rest_sends_on_both_message_instances_arrive_in_order(stack, api):
+    users = new_users(api, 4)
+    chat = create_group(api, users[0], *users[1:], name="rest")["id"]
+    watcher = connect(stack.nodes["ws-2"], users[0], name="watcher@ws-2")
+    per, failures = 10, []
+
+    def post_all(u):
+        c = Client(stack.gateway, api.smtp)  # its own connection: the gateway spreads them
+        try:
+            for i in range(per):
+                r = c.post(f"{CHATS}/{chat}/messages", token=u.access, json={"client_id": f"rest-{i}", "body": f"{i}"})
+                if r.status_code != 201:
+                    failures.append(describe(r))
+        finally:
+            c.http.close()
+
     try:
-        for i in range(5):
-            r = api.post(f"{CHATS}/{chat}/messages", token=ann.access, json={"client_id": f"rest-{i}", "body": f"{i}"})
-            assert r.status_code == 201, describe(r)
-        news = b.wait_count(lambda f: f["type"] == "message.new", 5, what="REST messages")
-        assert [f["data"]["seq"] for f in news] == [1, 2, 3, 4, 5]
+        threads = [threading.Thread(target=post_all, args=(u,)) for u in users]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not failures, failures[:3]
+        total = per * len(users)
+        news = watcher.wait_count(lambda f: f["type"] == "message.new", total, timeout=60, what="REST messages")
+        assert [f["data"]["seq"] for f in news] == list(range(1, total + 1)), "live events out of seq order"
+        again = api.post(f"{CHATS}/{chat}/messages", token=users[1].access, json={"client_id": "rest-3", "body": "x"})
+        assert again.status_code == 200, describe(again)
+        assert again.json()["id"] == next(f["data"]["id"] for f in news if f["data"]["sender_id"] == users[1].user_id
+                                          and f["data"]["client_id"] == "rest-3")
+        assert [m["seq"] for m in history(api, users[2], chat)] == list(range(1, total + 1))
     finally:
-        b.close()
+        watcher.close()
 
 
 # --------------------------------------------------------------------------- faults
@@ -240,10 +261,34 @@ def test_kill_a_message_instance_the_other_takes_over(stack, api):
     stack.start()  # back to two instances for the next tests
 
 
+def presence_in_list(api: Client, viewer, chat: str) -> bool:
+    r = api.get(CHATS, token=viewer.access)
+    assert r.status_code == 200, describe(r)
+    [listed] = [c for c in r.json()["items"] if c["id"] == chat]
+    return listed["presence"]["online"]
+
+
 def test_kill_a_ws_node_its_clients_reconnect_to_the_other(stack, api):
-    members = with_fault(api, stack, "wkill", lambda: stack.kill9("ws-1"))
+    # carl stays on ws-1 and does not come back: once the node is dead he is offline for dora
+    carl, dora = new_users(api, 2)
+    chat = open_direct(api, carl, dora)["id"]
+    c = connect(stack.nodes["ws-1"], carl, name="carl@ws-1")
+    assert presence_in_list(api, dora, chat) is True
+    killed = {}
+
+    def fault():
+        stack.kill9("ws-1")
+        killed["at"] = time.monotonic()
+
+    members = with_fault(api, stack, "wkill", fault)
     moved = [m for m in members if len(m.connections) > 1]
     assert moved, "no client was on the killed node"
+    deadline = killed["at"] + 30
+    while presence_in_list(api, dora, chat):
+        assert time.monotonic() < deadline, "a dead node's user still online after 30 s"
+        time.sleep(0.5)
+    print(f"carl offline {time.monotonic() - killed['at']:.1f} s after his node died")
+    c.abort()
     stack.start()
 
 

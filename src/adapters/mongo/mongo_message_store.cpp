@@ -59,6 +59,12 @@ BsonDoc by_id(std::string_view chat_id, std::string_view message_id) {
   return f;
 }
 
+BsonDoc by_sender(std::string_view chat_id, std::string_view sender_id, std::string_view client_id) {
+  BsonDoc d;
+  d.str("chat_id", chat_id).str("sender_id", sender_id).str("client_id", client_id);
+  return d;
+}
+
 BsonDoc by_cursor(std::string_view chat_id, std::string_view user_id) {
   BsonDoc f;
   f.str("chat_id", chat_id).str("user_id", user_id);
@@ -105,8 +111,7 @@ Result<Appended> MongoMessageStore::append(const Message& message) {
   stored.edited_at_ms = 0;
   stored.deleted = false;
   if (stored.attachments_json.empty()) stored.attachments_json = "[]";
-  BsonDoc same_client;
-  same_client.str("chat_id", stored.chat_id).str("sender_id", stored.sender_id).str("client_id", stored.client_id);
+  const BsonDoc same_client = by_sender(stored.chat_id, stored.sender_id, stored.client_id);
 
   std::lock_guard lock(stripe(stored.chat_id));
   for (int attempt = 0; attempt < kMaxSeqAttempts; ++attempt) {
@@ -132,6 +137,11 @@ Result<Appended> MongoMessageStore::append(const Message& message) {
 
 Result<std::optional<Message>> MongoMessageStore::find(std::string_view chat_id, std::string_view message_id) {
   return find_where(by_id(chat_id, message_id));
+}
+
+Result<std::optional<Message>> MongoMessageStore::find_sent(std::string_view chat_id, std::string_view sender_id,
+                                                            std::string_view client_id) {
+  return find_where(by_sender(chat_id, sender_id, client_id));
 }
 
 Result<Message> MongoMessageStore::edit(std::string_view chat_id, std::string_view message_id, std::string_view body,

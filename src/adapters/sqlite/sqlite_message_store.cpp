@@ -19,6 +19,7 @@ constexpr const char* kMessageColumns =
 
 // Ids bound per reactions() query: well below SQLite's limit on host parameters.
 constexpr std::size_t kIdsPerQuery = 500;
+constexpr const char* kBySender = "WHERE chat_id = ?1 AND sender_id = ?2 AND client_id = ?3";
 
 Message read_message(const Statement& st) {
   Message m;
@@ -117,8 +118,7 @@ Result<Appended> SqliteMessageStore::append(const Message& message) {
   auto conn = db_.lock();
   auto tx = Transaction::begin(conn);
   if (!tx) return fail(tx.error());
-  auto existing = select_message(conn, "WHERE chat_id = ?1 AND sender_id = ?2 AND client_id = ?3",
-                                 {message.chat_id, message.sender_id, message.client_id});
+  auto existing = select_message(conn, kBySender, {message.chat_id, message.sender_id, message.client_id});
   if (!existing) return fail(existing.error());
   if (*existing) return Appended{std::move(**existing), false}; // read only: the rollback changes nothing
 
@@ -137,6 +137,12 @@ Result<Appended> SqliteMessageStore::append(const Message& message) {
 Result<std::optional<Message>> SqliteMessageStore::find(std::string_view chat_id, std::string_view message_id) {
   auto conn = db_.lock();
   return select_by_id(conn, chat_id, message_id);
+}
+
+Result<std::optional<Message>> SqliteMessageStore::find_sent(std::string_view chat_id, std::string_view sender_id,
+                                                             std::string_view client_id) {
+  auto conn = db_.lock();
+  return select_message(conn, kBySender, {chat_id, sender_id, client_id});
 }
 
 Result<Message> SqliteMessageStore::edit(std::string_view chat_id, std::string_view message_id, std::string_view body,

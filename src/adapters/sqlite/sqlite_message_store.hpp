@@ -19,6 +19,8 @@ class SqliteMessageStore final : public MessageStore {
   // stored as "[]". Conflict "message_exists" when the id is taken by another message.
   Result<Appended> append(const Message& message) override;
   Result<std::optional<Message>> find(std::string_view chat_id, std::string_view message_id) override;
+  Result<std::optional<Message>> find_sent(std::string_view chat_id, std::string_view sender_id,
+                                           std::string_view client_id) override;
   Result<Message> edit(std::string_view chat_id, std::string_view message_id, std::string_view body,
                        std::int64_t edited_at_ms) override;
   // Empties body, attachments and mentions, drops the message's reactions and records

@@ -1,5 +1,8 @@
 #include "apps/kit/cluster.hpp"
 
+#include <unistd.h>
+
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 
@@ -79,7 +82,12 @@ MongoConfig mongo_config(const Settings& settings) {
 }
 
 std::string node_name(const Settings& settings) {
-  return std::to_string(settings.parley.node_id) + "@" + settings.parley.listen;
+  // Unique per process start: a node restarted after a crash does not inherit the counts its
+  // previous run left behind (they lapse with that run's heartbeat).
+  static const std::string run =
+      std::to_string(::getpid()) + "." +
+      std::to_string(std::chrono::system_clock::now().time_since_epoch() / std::chrono::milliseconds(1));
+  return std::to_string(settings.parley.node_id) + "@" + settings.parley.listen + "#" + run;
 }
 
 std::string cluster_secret(const Settings& settings, std::string_view purpose) {

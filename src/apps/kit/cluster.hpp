@@ -41,7 +41,8 @@ class Cluster {
 };
 
 MongoConfig mongo_config(const Settings& settings);
-// This process among the nodes sharing Redis presence: "<node id>@<listen address>".
+// This process among the nodes sharing Redis presence: "<node id>@<listen address>#<run>",
+// <run> telling this start of the process from earlier ones.
 std::string node_name(const Settings& settings);
 // 32 bytes for `purpose` derived from the service token (HMAC-SHA256): a secret every
 // instance of a service shares, e.g. for signing media URLs.

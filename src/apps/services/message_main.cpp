@@ -30,10 +30,12 @@ struct MessageApp final : ClusterService {
         commands(cluster.kafka(s.cluster.kafka_commands_topic)),
         media_storage(make_media_storage(s.parley, cluster_secret(s, "parley media urls v1"), clock)),
         media(media_config(s.parley), *media_storage, membership, clock),
-        messages({store, membership, live, events, media, clock, ids}) {
+        messages({store, membership, live, events, media, clock, ids}),
+        rest_sends(messages, commands, ids) {
     create_indexes(store);
     commands.subscribe("message-commands", SendCommandHandler(messages, live));
-    mount_message_routes(routes, messages, keys);
+    mount_message_routes(routes, messages, keys,
+                         [this](std::string_view me, const SendInput& in) { return rest_sends.send(me, in); });
     mount_messaging_routes(routes, messages, s.cluster.service_token);
     mount_message_internal_routes(routes, messages, s.cluster.service_token);
     mount_media_routes(routes, media, keys);
@@ -52,6 +54,7 @@ struct MessageApp final : ClusterService {
   std::unique_ptr<MediaStorage> media_storage;
   MediaService media;
   MessageService messages;
+  QueuedSends rest_sends;
 };
 
 } // namespace

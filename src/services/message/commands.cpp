@@ -1,5 +1,8 @@
 #include "services/message/commands.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include <boost/json.hpp>
 
 #include "core/log.hpp"
@@ -84,6 +87,26 @@ Result<void> SendCommandHandler::operator()(const DomainEvent& event) const {
                     {"message", sent.error().message}};
   live_.publish({std::string(kSendRejected), in.chat_id, json::serialize(data), {sender}, ""});
   return {};
+}
+
+QueuedSends::QueuedSends(MessageService& messages, EventLog& commands, IdGen& ids, std::chrono::milliseconds wait)
+    : messages_(messages), commands_(commands), ids_(ids), wait_(wait) {}
+
+Result<Appended> QueuedSends::send(std::string_view me, const SendInput& in) const {
+  if (auto ok = messages_.check_send(me, in); !ok) return fail(ok.error());
+  auto before = messages_.sent(me, in.chat_id, in.client_id);
+  if (!before) return fail(before.error());
+  if (*before) return Appended{std::move(**before), false};
+  if (auto queued = commands_.append_durably(send_command(ids_.next(), me, in)); !queued) return fail(queued.error());
+  const auto deadline = std::chrono::steady_clock::now() + wait_;
+  for (auto pause = std::chrono::milliseconds(2);; pause = std::min(pause * 2, std::chrono::milliseconds(50))) {
+    std::this_thread::sleep_for(pause);
+    auto stored = messages_.sent(me, in.chat_id, in.client_id);
+    if (stored && *stored) return Appended{std::move(**stored), true};
+    if (std::chrono::steady_clock::now() >= deadline)
+      return fail(Error::unavailable("send_pending", "the message is queued but not stored yet; retry with the same "
+                                                     "client_id"));
+  }
 }
 
 } // namespace parley

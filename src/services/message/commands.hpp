@@ -3,10 +3,12 @@
 // deployment appends them, and the message service's consumer stores them one chat
 // partition at a time, so a chat's messages are stored and published in seq order.
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/ids.hpp"
 #include "ports/event_bus.hpp"
 #include "ports/event_log.hpp"
 #include "ports/messaging.hpp"
@@ -35,6 +37,25 @@ class SendCommandHandler {
  private:
   MessageService& messages_;
   EventBus& live_;
+};
+
+// The REST sends of a distributed message service: checked at once, then queued as send
+// commands like the WebSocket nodes' (one consumer per chat partition orders a chat's
+// messages, whichever instance took the request), and answered once stored. Blocks the
+// calling thread until then.
+class QueuedSends {
+ public:
+  QueuedSends(MessageService& messages, EventLog& commands, IdGen& ids,
+              std::chrono::milliseconds wait = std::chrono::seconds(10));
+  // As MessageService::send; unavailable "send_pending" when the command was queued but not
+  // stored within `wait` (a retry with the same client_id answers for it).
+  Result<Appended> send(std::string_view me, const SendInput& input) const;
+
+ private:
+  MessageService& messages_;
+  EventLog& commands_;
+  IdGen& ids_;
+  const std::chrono::milliseconds wait_;
 };
 
 } // namespace parley

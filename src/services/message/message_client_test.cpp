@@ -173,6 +173,34 @@ TEST_F(MessageClientTest, AQueuedSendIsStoredOnceAndPublished) {
   EXPECT_EQ(all[1].seq, 2);
 }
 
+TEST_F(MessageClientTest, AQueuedRestSendAnswersOnceStored) {
+  QueuedSends sends(messages_, commands_, ids_);
+  auto first = sends.send("ann", {chat_, "k1", "hello", "", {}, {}});
+  ASSERT_TRUE(first) << first.error().code;
+  EXPECT_TRUE(first->created);
+  EXPECT_EQ(first->message.seq, 1);
+  auto again = sends.send("ann", {chat_, "k1", "hello", "", {}, {}});
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->message.id, first->message.id);
+  auto outsider = sends.send("eve", {chat_, "k2", "hi", "", {}, {}});
+  ASSERT_FALSE(outsider);
+  EXPECT_EQ(outsider.error().code, "chat_not_found");
+  auto bad_reply = sends.send("ann", {chat_, "k3", "re", "no-such-message", {}, {}});
+  ASSERT_FALSE(bad_reply);
+  EXPECT_EQ(bad_reply.error().code, "invalid_reply_to");
+  EXPECT_EQ(stored().size(), 1u);
+}
+
+TEST_F(MessageClientTest, AQueuedRestSendNobodyStoresIsPendingNotLost) {
+  InprocEventLog unconsumed;
+  QueuedSends sends(messages_, unconsumed, ids_, 50ms);
+  auto pending = sends.send("ann", {chat_, "k1", "hello", "", {}, {}});
+  ASSERT_FALSE(pending);
+  EXPECT_EQ(pending.error().kind, ErrorKind::unavailable);
+  EXPECT_EQ(pending.error().code, "send_pending");
+}
+
 TEST_F(MessageClientTest, ANonMemberOrABadSendIsRefusedBeforeQueueing) {
   auto outsider = client_->submit("eve", {chat_, "k1", "hi", "", {}, {}});
   ASSERT_FALSE(outsider);

@@ -27,8 +27,10 @@ Response cursor_response(const Cursor& c) {
 
 } // namespace
 
-void mount_message_routes(http::Router& router, MessageService& messages, const AccessTokenVerifier& verifier) {
-  router.add("POST", "/api/v1/chats/{chat_id}/messages", [&](Request& req) {
+void mount_message_routes(http::Router& router, MessageService& messages, const AccessTokenVerifier& verifier,
+                          SendFunction send) {
+  if (!send) send = [&messages](std::string_view me, const SendInput& in) { return messages.send(me, in); };
+  router.add("POST", "/api/v1/chats/{chat_id}/messages", [&, send = std::move(send)](Request& req) {
     const auto who = http::authenticate(req, verifier);
     if (!who) return error_response(who.error());
     auto body = BodyReader::parse(req.body(), {"client_id", "body", "reply_to", "mentions", "attachments"});
@@ -43,7 +45,7 @@ void mount_message_routes(http::Router& router, MessageService& messages, const 
     if (auto ok = body->finish(); !ok) return error_response(ok.error());
     if (!attachments) return error_response(attachments.error());
     in.attachments = std::move(*attachments);
-    return http::respond(messages.send(who->user_id, in), [](const Appended& a) {
+    return http::respond(send(who->user_id, in), [](const Appended& a) {
       // 201 for a new message, 200 when this client_id was already stored (a retry).
       return json_response(a.created ? 201 : 200, message_json(a.message));
     });

@@ -78,23 +78,39 @@ Result<std::optional<Appended>> MessageService::submit(std::string_view me, cons
   return std::optional<Appended>(std::move(*sent));
 }
 
-Result<Appended> MessageService::send(std::string_view me, const SendInput& in) {
+namespace {
+std::vector<std::string> sorted_unique(std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+} // namespace
+
+Result<void> MessageService::check_send(std::string_view me, const SendInput& in) {
   if (auto ok = check_send_input(in); !ok) return fail(ok.error());
   if (auto ok = require_member(me, in.chat_id); !ok) return fail(ok.error());
   if (!in.reply_to.empty()) {
     if (auto ok = live_message(in.chat_id, in.reply_to); !ok)
       return fail(Error::unprocessable("invalid_reply_to", "reply_to must be a message of this chat"));
   }
-  std::vector<std::string> mentions = in.mentions;
-  std::sort(mentions.begin(), mentions.end());
-  mentions.erase(std::unique(mentions.begin(), mentions.end()), mentions.end());
-  for (const auto& user : mentions) {
+  for (const auto& user : sorted_unique(in.mentions)) {
     auto role = membership_.role_of(in.chat_id, user);
     if (!role) return fail(role.error());
     if (!*role) return fail(Error::unprocessable("invalid_mentions", "mentions must be members of the chat"));
   }
   if (!in.attachments.empty())
     if (auto ok = attachments_.check(me, in.attachments); !ok) return fail(ok.error());
+  return {};
+}
+
+Result<std::optional<Message>> MessageService::sent(std::string_view me, std::string_view chat_id,
+                                                    std::string_view client_id) {
+  return messages_.find_sent(chat_id, me, client_id);
+}
+
+Result<Appended> MessageService::send(std::string_view me, const SendInput& in) {
+  if (auto ok = check_send(me, in); !ok) return fail(ok.error());
+  auto mentions = sorted_unique(in.mentions);
   Message m;
   m.id = ids_.next();
   m.chat_id = in.chat_id;

@@ -42,6 +42,10 @@ class MessageService final : public MessageDigest, public Messaging {
   explicit MessageService(Ports ports);
 
   Result<Appended> send(std::string_view me, const SendInput& input);
+  // Whether send() would take it now (everything but storing it).
+  Result<void> check_send(std::string_view me, const SendInput& input);
+  // What `me` stored under `client_id` in the chat, if anything.
+  Result<std::optional<Message>> sent(std::string_view me, std::string_view chat_id, std::string_view client_id);
   // Stores now: never queued.
   Result<std::optional<Appended>> submit(std::string_view me, const SendInput& input) override;
   // Author only.
