@@ -9,9 +9,7 @@
 extern char** environ; // NOLINT: POSIX
 
 namespace parley {
-namespace {
-
-} // namespace
+namespace {} // namespace
 
 void ConfigSource::load_file(const std::string& path) {
   std::ifstream in(path);

@@ -66,7 +66,8 @@ std::vector<std::string> split_list(const std::string& text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const auto comma = text.find(',', start);
-    const auto item = trim(std::string_view(text).substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    const auto item =
+        trim(std::string_view(text).substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (!item.empty()) out.emplace_back(item);
     if (comma == std::string::npos) break;
     start = comma + 1;

@@ -2,8 +2,8 @@
 // Redis (PARLEY_TEST_REDIS_URL) and for Kafka (PARLEY_TEST_KAFKA_BROKERS); the test command
 // starts both servers (unset: those instantiations are skipped).
 
-#include <algorithm>
 #include <gtest/gtest.h>
+#include <algorithm>
 
 #include <cstdlib>
 #include <random>

@@ -51,8 +51,7 @@ struct Confirmation {
 // append, null otherwise.
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   if (m->err) kLog.error("event not delivered", {{"error", rd_kafka_err2str(m->err)}});
-  std::unique_ptr<std::shared_ptr<Confirmation>> waiting(
-      static_cast<std::shared_ptr<Confirmation>*>(m->_private));
+  std::unique_ptr<std::shared_ptr<Confirmation>> waiting(static_cast<std::shared_ptr<Confirmation>*>(m->_private));
   if (!waiting) return;
   auto& c = **waiting;
   {
@@ -65,11 +64,9 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
 // Logs each partition (re)assignment of a consumer group member (which instance owns which
 // keys), then applies it as librdkafka would without this callback.
 // `group` is the consumer's group name (its opaque).
-void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
-                  void* group) {
+void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions, void* group) {
   std::string list;
-  for (int i = 0; i < partitions->cnt; ++i)
-    list += (i ? "," : "") + std::to_string(partitions->elems[i].partition);
+  for (int i = 0; i < partitions->cnt; ++i) list += (i ? "," : "") + std::to_string(partitions->elems[i].partition);
   const bool assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
   kLog.info(assigned ? "partitions assigned" : "partitions revoked",
             {{"group", *static_cast<const std::string*>(group)}, {"partitions", list}});
@@ -155,18 +152,18 @@ struct KafkaEventLog::Producer {
 struct KafkaEventLog::Consumer {
   Consumer(const KafkaConfig& c, std::string group, Handler h)
       : name(std::move(group)), handler(std::move(h)), max_backoff(c.max_backoff) {
-    rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", c.brokers},
-                                                   {"group.id", name},
-                                                   {"session.timeout.ms", std::to_string(c.session_timeout.count())},
-                                                   {"heartbeat.interval.ms",
-                                                    std::to_string(std::max<long>(c.session_timeout.count() / 4, 500))},
-                                                   {"enable.auto.commit", "false"},
-                                                   {"auto.offset.reset", "earliest"},
-                                                   {"isolation.level", "read_committed"}});
+    rd_kafka_conf_t* conf =
+        make_conf({{"bootstrap.servers", c.brokers},
+                   {"group.id", name},
+                   {"session.timeout.ms", std::to_string(c.session_timeout.count())},
+                   {"heartbeat.interval.ms", std::to_string(std::max<long>(c.session_timeout.count() / 4, 500))},
+                   {"enable.auto.commit", "false"},
+                   {"auto.offset.reset", "earliest"},
+                   {"isolation.level", "read_committed"}});
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_opaque(conf, const_cast<std::string*>(&name));
     rk = make_client(RD_KAFKA_CONSUMER, conf);
-    
+
     rd_kafka_poll_set_consumer(rk);
     rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, c.topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -253,11 +250,10 @@ void KafkaEventLog::close() {
 Result<void> KafkaEventLog::produce(const DomainEvent& event, void* report) {
   const auto value = encode_domain_event(event);
   for (int attempt = 0;; ++attempt) {
-    const auto err = rd_kafka_producev(producer_->rk, RD_KAFKA_V_TOPIC(config_.topic.c_str()),
-                                       RD_KAFKA_V_KEY(event.key.data(), event.key.size()),
-                                       RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(report),
-                                       RD_KAFKA_V_END);
+    const auto err = rd_kafka_producev(
+        producer_->rk, RD_KAFKA_V_TOPIC(config_.topic.c_str()), RD_KAFKA_V_KEY(event.key.data(), event.key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE(report), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || attempt >= 50) {
       kLog.error("event not appended", {{"event", event.id}, {"type", event.type}, {"error", rd_kafka_err2str(err)}});

@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include <boost/json/serialize.hpp>
 #include <sodium.h>
+#include <boost/json/serialize.hpp>
 
 #include "apps/kit/settings.hpp"
 #include "core/log.hpp"

@@ -104,8 +104,9 @@ Result<Appended> QueuedSends::send(std::string_view me, const SendInput& in) con
     auto stored = messages_.sent(me, in.chat_id, in.client_id);
     if (stored && *stored) return Appended{std::move(**stored), true};
     if (std::chrono::steady_clock::now() >= deadline)
-      return fail(Error::unavailable("send_pending", "the message is queued but not stored yet; retry with the same "
-                                                     "client_id"));
+      return fail(Error::unavailable("send_pending",
+                                     "the message is queued but not stored yet; retry with the same "
+                                     "client_id"));
   }
 }
 
