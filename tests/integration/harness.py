@@ -101,6 +101,26 @@ def assert_error(resp: requests.Response, status: int, code: str | set | tuple |
     return err
 
 
+def parallel(fn, items, timeout: float = 60) -> None:
+    """Runs fn(item) for every item, each on its own thread, and waits for all; fails with
+    the first exceptions they raised."""
+    errors: list[str] = []
+
+    def run(item):
+        try:
+            fn(item)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(f"{item}: {e!r}")
+
+    threads = [threading.Thread(target=run, args=(item,), daemon=True) for item in items]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), f"still running after {timeout} s"
+    assert not errors, errors[:3]
+
+
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from cluster import PARTITIONS, Member, Stack, partition_of, send_load, started_sends
-from harness import Client, describe
+from cluster import PARTITIONS, Member, Stack, partition_of, port_free, send_load, started_sends
+from harness import Client, describe, parallel
 from ws_client import CHATS, cid, connect, create_group, new_users, open_direct
 
 @pytest.fixture(scope="module")
@@ -29,22 +29,15 @@ def stack(smtp_sink):
         s.start()
     except AssertionError as e:
         tails = s.log_tails() if (root / "logs").exists() else ""
-        subprocess_stop(s)
-        pytest.fail(f"{e}\n{tails}", pytrace=False)
+        try:
+            s.stop()
+        finally:
+            pytest.fail(f"{e}\n{tails}", pytrace=False)
     yield s
     s.stop()
     reports = s.sanitizer_reports()
-    keep = bool(reports)
-    if not keep:
-        shutil.rmtree(root, ignore_errors=True)
     assert not reports, f"sanitizer reports (logs kept in {root}): {reports}"
-
-
-def subprocess_stop(s: Stack) -> None:
-    try:
-        s.stop()
-    except AssertionError:
-        pass
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +49,7 @@ def api(stack, smtp_sink):
 
 def ws_nodes(stack: Stack):
     """The ws nodes that accept connections now (a client's load balancer)."""
-    def up():
-        from cluster import port_free
-        return [stack.nodes[n] for n in ("ws-1", "ws-2") if not port_free(stack.nodes[n].port)]
-    return up
+    return lambda: [stack.nodes[n] for n in ("ws-1", "ws-2") if not port_free(stack.nodes[n].port)]
 
 
 def history(api: Client, acct, chat: str) -> list[dict]:
@@ -165,11 +155,7 @@ def test_clients_on_two_ws_nodes_exchange_messages_once_in_order(stack, api):
             for k in keys[c]:
                 c.send({"type": "message.send", "id": k, "chat_id": chat, "client_id": k, "body": f"body of {k}"})
 
-        threads = [threading.Thread(target=send_all, args=(c,)) for c in conns]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
+        parallel(send_all, conns)
         total = per * len(conns)
         is_new = lambda f: f["type"] == "message.new" and f["data"]["chat_id"] == chat  # noqa: E731
         for c in conns:
@@ -220,25 +206,19 @@ def test_concurrent_rest_sends_on_both_message_instances_arrive_in_order(stack, 
     users = new_users(api, 4)
     chat = create_group(api, users[0], *users[1:], name="rest")["id"]
     watcher = connect(stack.nodes["ws-2"], users[0], name="watcher@ws-2")
-    per, failures = 10, []
+    per = 10
 
     def post_all(u):
         c = Client(stack.gateway, api.smtp)  # its own connection: the gateway spreads them
         try:
             for i in range(per):
                 r = c.post(f"{CHATS}/{chat}/messages", token=u.access, json={"client_id": f"rest-{i}", "body": f"{i}"})
-                if r.status_code != 201:
-                    failures.append(describe(r))
+                assert r.status_code == 201, describe(r)
         finally:
             c.http.close()
 
     try:
-        threads = [threading.Thread(target=post_all, args=(u,)) for u in users]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        assert not failures, failures[:3]
+        parallel(post_all, users, timeout=120)
         total = per * len(users)
         news = watcher.wait_count(lambda f: f["type"] == "message.new", total, timeout=60, what="REST messages")
         assert [f["data"]["seq"] for f in news] == list(range(1, total + 1)), "live events out of seq order"

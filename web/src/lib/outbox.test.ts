@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, NetworkError } from './api';
-import { Outbox, type OutboxItem, type OutboxTransport, type StoredAck } from './outbox';
+import { Outbox, isPermanent, type OutboxItem, type OutboxTransport, type StoredAck } from './outbox';
 import { DisconnectedError, FrameError } from './realtime';
 import { FakeTimers, MemoryStorage, flush } from '../test/fakes';
 
@@ -146,5 +146,15 @@ describe('outbox', () => {
     second.calls[0]!.resolve({ message_id: 'm1', seq: 1 });
     await flush();
     expect(storage.getItem('outbox')).toBeNull();
+  });
+});
+
+describe('isPermanent', () => {
+  it('retries what a server part being down or busy refused, and nothing the request itself caused', () => {
+    for (const code of ['rate_limited', 'storage_busy', 'internal', 'log_unavailable', 'storage_unavailable',
+      'upstream_unavailable', 'keys_unavailable', 'seq_contention'])
+      expect(isPermanent(new FrameError(code, 'x')), code).toBe(false);
+    for (const code of ['invalid_body', 'chat_not_found', 'not_author', 'invalid_client_id'])
+      expect(isPermanent(new FrameError(code, 'x')), code).toBe(true);
   });
 });

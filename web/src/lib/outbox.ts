@@ -49,9 +49,12 @@ export interface OutboxOptions {
   backoff?: BackoffPolicy;
 }
 
+const RETRYABLE_FRAME_ERRORS = ['rate_limited', 'internal', 'storage_busy', 'seq_contention', 'internal_error'];
+
 /** Errors that a retry cannot fix: the request itself is refused. */
 export function isPermanent(e: unknown): boolean {
-  if (e instanceof FrameError) return !['rate_limited', 'internal', 'storage_busy', 'unavailable', 'internal_error'].includes(e.code);
+  if (e instanceof FrameError)
+    return !(RETRYABLE_FRAME_ERRORS.includes(e.code) || e.code === 'unavailable' || e.code.endsWith('_unavailable'));
   if (e instanceof ApiError) return !e.retryable && e.status !== 401;
   return false;
 }
