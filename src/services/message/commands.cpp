@@ -73,8 +73,10 @@ Result<void> SendCommandHandler::operator()(const DomainEvent& event) const {
   const auto& [sender, in] = *command;
   auto sent = messages_.send(sender, in);
   if (sent && !sent->created) {
-    // A retried or redelivered command: its sender may be waiting for the stored ack that the
-    // first one's message.new brought (and a lost connection missed).
+    // A retried or redelivered command: the first one's message.created may have been lost
+    // with its process, and its sender may be waiting for the stored ack that its
+    // message.new brought (and a lost connection missed).
+    if (auto recorded = messages_.record_created_again(sent->message); !recorded) return recorded;
     live_.publish({std::string(kSendStored), in.chat_id, json::serialize(message_json(sent->message)), {sender}, ""});
     return {};
   }

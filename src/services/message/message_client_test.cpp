@@ -58,6 +58,12 @@ class MessageClientTest : public ::testing::Test {
       events_.push_back(e);
       changed_.notify_all();
     });
+    log_.subscribe("recorder", [this](const DomainEvent& e) -> Result<void> {
+      std::lock_guard lock(mutex_);
+      if (e.type == "message.created") ++created_;
+      changed_.notify_all();
+      return {};
+    });
     commands_.subscribe("message-commands", SendCommandHandler(messages_, bus_));
     mount_messaging_routes(router_, messages_, "service-secret");
     http::ServerConfig config;
@@ -74,6 +80,7 @@ class MessageClientTest : public ::testing::Test {
   }
   void TearDown() override {
     commands_.close();
+    log_.close();
     server_->stop();
     runner_.join();
   }
@@ -89,6 +96,11 @@ class MessageClientTest : public ::testing::Test {
       return found.has_value();
     });
     return found;
+  }
+  // Whether `n` message.created events were recorded (waits up to 5 s).
+  bool eventually_created(int n) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 5s, [&] { return created_ >= n; });
   }
   std::vector<Message> stored() { return *messages_.history("ann", chat_, {0, 0, 100}); }
 
@@ -118,6 +130,7 @@ class MessageClientTest : public ::testing::Test {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<LiveEvent> events_;
+  int created_ = 0;
 };
 
 } // namespace
@@ -163,6 +176,8 @@ TEST_F(MessageClientTest, AQueuedSendIsStoredOnceAndPublished) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->recipients, std::vector<std::string>{"ann"});
   EXPECT_EQ(json::parse(again->payload).as_object().at("seq").as_int64(), 1);
+  // ...and message.created is recorded again for the consumers (idempotent) of domain events.
+  EXPECT_TRUE(eventually_created(2));
   ASSERT_TRUE(client_->submit("ann", {chat_, "k2", "again", "", {}, {}}));
   ASSERT_TRUE(wait_for("message.new", 1));
   std::this_thread::sleep_for(100ms);

@@ -127,14 +127,26 @@ Result<Appended> MessageService::send(std::string_view me, const SendInput& in) 
   if (!appended || !appended->created) return appended;
   auto body = message_json(appended->message);
   const auto members = publish("message.new", in.chat_id, json(body));
-  boost::json::array member_ids(members.begin(), members.end());
-  events_.append({ids_.next(), "message.created", in.chat_id,
-                  json({{"message", std::move(body)}, {"member_ids", std::move(member_ids)}})});
+  record_created(std::move(body), members);
   order.unlock();
   (void)membership_.touch(in.chat_id, appended->message.created_at_ms);
   // The sender has read what they sent.
   (void)messages_.advance(in.chat_id, me, appended->message.seq, appended->message.seq);
   return appended;
+}
+
+void MessageService::record_created(boost::json::object message, const std::vector<std::string>& members) {
+  std::string chat_id(message.at("chat_id").as_string());
+  boost::json::array member_ids(members.begin(), members.end());
+  events_.append({ids_.next(), "message.created", std::move(chat_id),
+                  json({{"message", std::move(message)}, {"member_ids", std::move(member_ids)}})});
+}
+
+Result<void> MessageService::record_created_again(const Message& m) {
+  auto members = membership_.member_ids(m.chat_id);
+  if (!members) return fail(members.error());
+  record_created(message_json(m), *members);
+  return {};
 }
 
 Result<Message> MessageService::edit(std::string_view me, std::string_view chat_id, std::string_view message_id,

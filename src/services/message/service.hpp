@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "ports/attachments.hpp"
@@ -44,6 +46,9 @@ class MessageService final : public MessageDigest, public Messaging {
   Result<Appended> send(std::string_view me, const SendInput& input);
   // Whether send() would take it now (everything but storing it).
   Result<void> check_send(std::string_view me, const SendInput& input);
+  // message.created again for a message stored before (its first one may have been lost with
+  // a process that died right after storing it); consumers are idempotent.
+  Result<void> record_created_again(const Message& message);
   // What `me` stored under `client_id` in the chat, if anything.
   Result<std::optional<Message>> sent(std::string_view me, std::string_view chat_id, std::string_view client_id);
   // Stores now: never queued.
@@ -66,6 +71,7 @@ class MessageService final : public MessageDigest, public Messaging {
   Result<ChatDigest> digest(std::string_view chat_id, std::string_view user_id) override;
 
  private:
+  void record_created(boost::json::object message, const std::vector<std::string>& members);
   Result<domain::Role> require_member(std::string_view me, std::string_view chat_id);
   Result<Message> live_message(std::string_view chat_id, std::string_view message_id);
   Result<Cursor> advance(std::string_view me, std::string_view chat_id, std::int64_t read, std::int64_t delivered);
