@@ -2,10 +2,11 @@
 """Parley's benchmark driver (normally started by bench/run.sh, which builds first).
 
     bench/bench.py connections -n 1000,15000 --repeat 3
+    bench/bench.py connections -n 1000,15000 --repeat 3 --servers parley,centrifugo
 
-Starts `parley` with a fresh temporary data dir, prepares users, runs the scenario with
-parley-loadgen, prints a Markdown report and writes it, with every raw figure as JSON,
-to bench/results/."""
+Starts `parley` (and, with --servers, Centrifugo beside it) with a fresh temporary data
+dir, prepares users, runs the scenario with parley-loadgen, prints a Markdown report and
+writes it, with every raw figure as JSON, to bench/results/."""
 
 import argparse
 import json
@@ -18,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import connections, report  # noqa: E402
+from harness import connections, peers, report  # noqa: E402
 from harness.server import BENCH_SETTINGS  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,6 +29,7 @@ SCENARIOS = {"connections": connections}
 @dataclass
 class Context:
     args: argparse.Namespace
+    repo: Path
     parley: Path
     loadgen: Path
     work_dir: Path
@@ -51,6 +53,14 @@ def counts(text: str) -> list[int]:
     return out
 
 
+def server_names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in peers.NAMES]
+    if not names or unknown or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(peers.NAMES)}")
+    return names
+
+
 def env_pair(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.startswith("PARLEY_"):
@@ -64,6 +74,10 @@ def main() -> int:
     p.add_argument("-n", "--connections", type=counts, default=[1000],
                    help="connection counts, comma-separated, e.g. 1000,15000 or 15k (default 1000)")
     p.add_argument("--repeat", type=int, default=1, help="runs per count; the summary shows medians (default 1)")
+    p.add_argument("--servers", type=server_names, default=["parley"],
+                   help="servers to run, comma-separated, alternating per count and repeat (A B A B ...): "
+                        "parley, centrifugo (default parley; centrifugo is built on first use by "
+                        "bench/peers/centrifugo.sh)")
     p.add_argument("--users", type=int, default=200, help="users to create; connections share them (default 200)")
     p.add_argument("--procs", type=int, default=0,
                    help=f"generator processes (default: one per {connections.MAX_PER_GENERATOR:,} connections)")
@@ -72,9 +86,10 @@ def main() -> int:
     p.add_argument("--rate", type=float, default=0, help="attempts per second, all generators (default 0: no pacing)")
     p.add_argument("--timeout-ms", type=int, default=10000, help="per attempt (default 10000)")
     p.add_argument("--idle", type=float, default=5, help="seconds idle before the server is measured (default 5)")
-    p.add_argument("--soak", type=float, default=20,
+    p.add_argument("--soak", type=float, default=35,
                    help="seconds after the last connection opened before closing them all, counting drops and "
-                        "answered pings (default 20: past the server's first keep-alive ping at 15 s)")
+                        "answered pings (default 35: past the first keep-alive ping at 15 s and the deadline for "
+                        "its answer, 30 s for Parley, 15 + 8 s for Centrifugo)")
     p.add_argument("--server-env", type=env_pair, action="append", default=[], metavar="PARLEY_X=V",
                    help="extra server setting (repeatable), e.g. PARLEY_IO_THREADS=1")
     p.add_argument("--build-dir", type=Path, default=REPO / "build" / "bench")
@@ -91,7 +106,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="parley-bench."))
     server_env = dict(args.server_env)
     settings = {**BENCH_SETTINGS, **server_env, "PARLEY_MAX_CONNECTIONS": "N + 1000"}
-    ctx = Context(args, parley, loadgen, work, work / "data", work / "credentials.txt", server_env, settings,
+    ctx = Context(args, REPO, parley, loadgen, work, work / "data", work / "credentials.txt", server_env, settings,
                   report.environment(REPO))
     ctx.log(f"work dir {work}")
     ok = False
@@ -99,7 +114,7 @@ def main() -> int:
         result = SCENARIOS[args.scenario].run(ctx)
         doc = {"scenario": args.scenario, "environment": ctx.env, "settings": settings,
                "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-               "summary": result["summary"], "runs": result["runs"]}
+               **{k: v for k, v in result.items() if k != "markdown"}}
         json_path, md_path = report.write(args.results, args.scenario, doc, result["markdown"])
         print(result["markdown"])
         ctx.log(f"wrote {json_path.relative_to(REPO) if json_path.is_relative_to(REPO) else json_path} "

@@ -98,9 +98,10 @@ def environment(repo: Path) -> dict:
 
 def write(results_dir: Path, name: str, doc: dict, markdown: str) -> tuple[Path, Path]:
     results_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    json_path = results_dir / f"{name}-{stamp}.json"
-    md_path = results_dir / f"{name}-{stamp}.md"
+    # Dated first so reports sort by time; the Markdown may be committed, the JSON stays local.
+    stamp = datetime.now().strftime("%Y-%m-%d-%H%M%S")
+    json_path = results_dir / f"{stamp}-{name}.json"
+    md_path = results_dir / f"{stamp}-{name}.md"
     json_path.write_text(json.dumps(doc, indent=2) + "\n")
     md_path.write_text(markdown)
     return json_path, md_path

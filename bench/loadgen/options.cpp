@@ -36,7 +36,8 @@ struct Flag {
 
 const std::array<Flag, 14> kFlags{{
     {"--url", "ws://HOST:PORT", "Server to connect to (required).", [](Options& o, std::string_view v) { o.url = v; }},
-    {"--protocol", "NAME", "Wire protocol: parley (default).", [](Options& o, std::string_view v) { o.protocol = v; }},
+    {"--protocol", "NAME", "Wire protocol: parley (default) or centrifugo.",
+     [](Options& o, std::string_view v) { o.protocol = v; }},
     {"--credentials", "FILE", "One `[USER_ID ]TOKEN` per line; connections take them round-robin (required).",
      [](Options& o, std::string_view v) { o.credentials = v; }},
     {"--first-credential", "K", "Index of the credential the first connection uses (default 0).",

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "loadgen/centrifugo_protocol.hpp"
 #include "loadgen/parley_protocol.hpp"
 
 namespace loadgen {
@@ -26,7 +27,8 @@ std::vector<Credential> load_credentials(const std::string& path) {
 
 std::unique_ptr<Protocol> make_protocol(std::string_view name) {
   if (name == "parley") return std::make_unique<ParleyProtocol>();
-  throw std::invalid_argument("unknown protocol '" + std::string(name) + "' (known: parley)");
+  if (name == "centrifugo") return std::make_unique<CentrifugoProtocol>();
+  throw std::invalid_argument("unknown protocol '" + std::string(name) + "' (known: parley, centrifugo)");
 }
 
 } // namespace loadgen

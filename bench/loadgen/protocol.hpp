@@ -2,11 +2,14 @@
 // What differs between the servers the load generator talks to. A connection is: a TCP
 // connect, a WebSocket upgrade to upgrade_target(), optionally opening_frame() sent by the
 // client, then frames read until on_opening_frame() says the session is established (or
-// refused). Everything after that is the scenario's business. Parley authenticates in the
-// upgrade and greets with `hello`; Centrifugo authenticates with a `connect` command and
-// answers with its result, which is why the opening frame exists.
+// refused). After that, keepalive_reply() picks out the keep-alives a protocol sends as data
+// frames and answers itself; every other frame is the scenario's business. Parley
+// authenticates in the upgrade, greets with `hello` and pings with WebSocket control
+// frames; Centrifugo authenticates with a `connect` command, answers with its result and
+// pings with `{}`, which is why the opening frame and the keep-alive reply exist.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,9 +43,12 @@ class Protocol {
   virtual std::string opening_frame(const Credential& who) const = 0;
   // Classifies a frame received before the session is established.
   virtual Outcome on_opening_frame(std::string_view frame) const = 0;
+  // For a frame received once established: the answer when it is an application-level
+  // keep-alive ping (counted as a ping, not passed to the scenario); nullopt otherwise.
+  virtual std::optional<std::string> keepalive_reply(std::string_view) const { return std::nullopt; }
 };
 
-// "parley" (later: "centrifugo"); throws std::invalid_argument for an unknown name.
+// "parley" or "centrifugo"; throws std::invalid_argument for an unknown name.
 std::unique_ptr<Protocol> make_protocol(std::string_view name);
 
 } // namespace loadgen

@@ -84,15 +84,21 @@ asio::awaitable<Failure> WsSession::open(const Target& target, const Source& sou
 
 asio::awaitable<Failure> WsSession::read_loop(const OnFrame& on_frame, std::function<void()> on_ping) {
   if (on_ping)
-    ws_.control_callback([on_ping = std::move(on_ping)](websocket::frame_type kind, beast::string_view) {
+    ws_.control_callback([on_ping](websocket::frame_type kind, beast::string_view) {
       if (kind == websocket::frame_type::ping) on_ping();
     });
   for (;;) {
     error_code ec;
     co_await ws_.async_read(buffer_, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return Failure{"read", describe(ec, ws_)};
-    if (on_frame) on_frame(view_of(buffer_));
+    const auto reply = protocol_.keepalive_reply(view_of(buffer_));
+    if (!reply && on_frame) on_frame(view_of(buffer_));
     buffer_.consume(buffer_.size());
+    if (reply) {
+      if (on_ping) on_ping();
+      co_await ws_.async_write(asio::buffer(*reply), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return Failure{"write", describe(ec, ws_)};
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // One client WebSocket connection: open() connects, upgrades and waits until the protocol
 // says the session is established; read_loop() then keeps a read pending (which also
-// answers the server's keep-alive pings) until the connection ends. Lives on one thread.
+// answers the server's keep-alive pings) until the connection ends. Lives on one thread;
+// only read_loop() writes once established (keep-alive answers, one at a time).
 
 #include <chrono>
 #include <cstdint>
@@ -54,7 +55,8 @@ class WsSession {
   boost::asio::awaitable<Failure> open(const Target& target, const Source& source, const Credential& who,
                                        std::chrono::milliseconds timeout);
   // Reads frames until the connection ends; `on_frame` sees each data frame and
-  // `on_ping` each ping (answered by Beast). Returns why it ended.
+  // `on_ping` each ping: a WebSocket ping (answered by Beast) or a protocol keep-alive
+  // (answered here, see Protocol::keepalive_reply). Returns why it ended.
   boost::asio::awaitable<Failure> read_loop(const OnFrame& on_frame, std::function<void()> on_ping);
   // Closes the socket at once (no closing handshake); a pending read ends.
   void abort();

@@ -1,0 +1,22 @@
+#pragma once
+// Centrifugo's bidirectional WebSocket transport with its JSON protocol: upgrade to
+// /connection/websocket, send a `connect` command carrying the connection JWT, and the
+// session is established when the reply with the same id carries a `connect` result
+// (refused when it carries an `error`). Once connected the server pings at the
+// application level with an empty object `{}`, and expects `{}` back within its pong
+// timeout or it closes the connection.
+
+#include "loadgen/protocol.hpp"
+
+namespace loadgen {
+
+class CentrifugoProtocol final : public Protocol {
+ public:
+  std::string_view name() const override { return "centrifugo"; }
+  std::string upgrade_target(const Credential&) const override { return "/connection/websocket"; }
+  std::string opening_frame(const Credential& who) const override;
+  Outcome on_opening_frame(std::string_view frame) const override;
+  std::optional<std::string> keepalive_reply(std::string_view frame) const override;
+};
+
+} // namespace loadgen
