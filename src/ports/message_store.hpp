@@ -38,6 +38,14 @@ class MessageStore {
   // Stores `message` (its seq is ignored) with the chat's next seq, or returns the
   // message already stored under the same (chat_id, sender_id, client_id).
   virtual Result<Appended> append(const Message& message) = 0;
+  // append() for each message, in order, as one write where the adapter can (group commit):
+  // one result per message; a message that fails changes nothing and takes no seq.
+  virtual std::vector<Result<Appended>> append_all(const std::vector<Message>& messages) {
+    std::vector<Result<Appended>> out;
+    out.reserve(messages.size());
+    for (const auto& m : messages) out.push_back(append(m));
+    return out;
+  }
   virtual Result<std::optional<Message>> find(std::string_view chat_id, std::string_view message_id) = 0;
   // The message `sender_id` stored under `client_id` in the chat, if any.
   virtual Result<std::optional<Message>> find_sent(std::string_view chat_id, std::string_view sender_id,

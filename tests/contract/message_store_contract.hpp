@@ -184,6 +184,26 @@ TEST_P(MessageStoreContract, AppendIsIdempotentAndDoesNotConsumeASeq) {
   EXPECT_EQ(send("c1"), 2); // no seq was consumed by the retry
 }
 
+TEST_P(MessageStoreContract, AppendAllIsAppendForEachInOrder) {
+  ASSERT_TRUE(store().append(message("m0", "c1", "alice", "k0")));
+  auto results = store().append_all({message("m1", "c1", "alice", "k1"), message("m2", "c2", "bob", "k1"),
+                                     message("m1-again", "c1", "alice", "k1"), // a retry within the batch
+                                     message("m0", "c1", "bob", "k9"),         // a taken id: fails alone
+                                     message("m3", "c1", "bob", "k3")});
+  ASSERT_EQ(results.size(), 5u);
+  ASSERT_TRUE(results[0] && results[1] && results[2] && results[4]);
+  EXPECT_TRUE(results[0]->created);
+  EXPECT_EQ(results[0]->message.seq, 2);
+  EXPECT_EQ(results[1]->message.seq, 1);
+  EXPECT_FALSE(results[2]->created);
+  EXPECT_EQ(results[2]->message.id, "m1");
+  ASSERT_FALSE(results[3]);
+  EXPECT_EQ(results[3].error().code, "message_exists");
+  EXPECT_EQ(results[4]->message.seq, 3); // the failed one took no seq
+  EXPECT_EQ(seqs("c1", 0, 0, 10), range(1, 3));
+  EXPECT_TRUE(store().append_all({}).empty());
+}
+
 TEST_P(MessageStoreContract, FindSentLooksUpBySenderAndClientId) {
   ASSERT_TRUE(store().append(message("m1", "c1", "alice", "k1")));
   auto found = store().find_sent("c1", "alice", "k1");

@@ -55,11 +55,13 @@ class TempDir {
 class SqliteBackend final : public StoreBackend {
  public:
   // In memory when `on_file` is false; otherwise a file in a nested directory that does
-  // not exist yet (the database must create it).
-  explicit SqliteBackend(bool on_file)
+  // not exist yet (the database must create it), shared with other connections unless
+  // `locking` is exclusive (as the embedded server opens it).
+  explicit SqliteBackend(bool on_file, SqliteDatabase::Locking locking = SqliteDatabase::Locking::shared)
       : dir_(on_file ? std::make_unique<TempDir>() : nullptr),
         path_(on_file ? (dir_->path() / "data" / "parley.db").string() : ":memory:"),
-        db_(path_),
+        exclusive_(locking == SqliteDatabase::Locking::exclusive),
+        db_(path_, locking),
         accounts_(db_),
         sessions_(db_),
         otps_(db_),
@@ -83,6 +85,7 @@ class SqliteBackend final : public StoreBackend {
  private:
   std::unique_ptr<TempDir> dir_;
   std::string path_;
+  bool exclusive_;
   SqliteDatabase db_;
   SqliteAccountStore accounts_;
   SqliteSessionStore sessions_;
@@ -92,10 +95,11 @@ class SqliteBackend final : public StoreBackend {
   SqliteMessageStore messages_;
   SqliteNotificationStore notifications_;
 
-  // A store of type Store on its own connection to the file; nullptr in memory.
+  // A store of type Store on its own connection to the file; nullptr in memory or when the
+  // file is held exclusively.
   template <class Port, class Store>
   std::shared_ptr<Port> open() {
-    if (!dir_) return nullptr;
+    if (!dir_ || exclusive_) return nullptr;
     struct Owned {
       explicit Owned(const std::string& path) : db(path), store(db) {}
       SqliteDatabase db;
@@ -108,7 +112,11 @@ class SqliteBackend final : public StoreBackend {
 
 const auto kBackends = testing::Values(
     BackendParam{"Memory", [] { return std::unique_ptr<StoreBackend>(std::make_unique<SqliteBackend>(false)); }},
-    BackendParam{"File", [] { return std::unique_ptr<StoreBackend>(std::make_unique<SqliteBackend>(true)); }});
+    BackendParam{"File", [] { return std::unique_ptr<StoreBackend>(std::make_unique<SqliteBackend>(true)); }},
+    BackendParam{"FileExclusive", [] {
+                   return std::unique_ptr<StoreBackend>(
+                       std::make_unique<SqliteBackend>(true, SqliteDatabase::Locking::exclusive));
+                 }});
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, AccountStoreContract, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, SessionStoreContract, kBackends, backend_name);
@@ -190,6 +198,25 @@ TEST(SqliteMigrations, EveryConnectionGetsThePragmas) {
   EXPECT_EQ(pragma("synchronous"), "1"); // NORMAL
   EXPECT_EQ(pragma("foreign_keys"), "1");
   EXPECT_EQ(pragma("busy_timeout"), "5000");
+}
+
+TEST(SqliteMigrations, AnExclusiveConnectionKeepsItsLockAndItsData) {
+  TempDir dir;
+  const auto path = (dir.path() / "parley.db").string();
+  {
+    SqliteDatabase db(path, SqliteDatabase::Locking::exclusive);
+    ASSERT_TRUE(db.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7);"));
+    auto conn = db.lock();
+    Statement mode(conn, "PRAGMA locking_mode");
+    ASSERT_TRUE(mode.step().value_or(false));
+    EXPECT_EQ(mode.column_text(0), "exclusive");
+    EXPECT_FALSE(fs::exists(dir.path() / "parley.db-shm")); // the WAL index is in memory
+  }
+  SqliteDatabase again(path);
+  auto conn = again.lock();
+  Statement st(conn, "SELECT x FROM t");
+  ASSERT_TRUE(st.step().value_or(false));
+  EXPECT_EQ(st.column_int64(0), 7);
 }
 
 TEST(SqliteMigrations, UnopenablePathIsAStartupFailure) {

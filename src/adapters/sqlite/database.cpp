@@ -20,13 +20,15 @@ constexpr const char* kPragmas =
     "PRAGMA foreign_keys=ON;"
     "PRAGMA busy_timeout=5000;";
 
+constexpr std::size_t kMaxCachedStatements = 128;
+
 bool is_file_path(const std::string& path) { return path != ":memory:" && !path.starts_with("file:") && !path.empty(); }
 
 } // namespace
 
 int Connection::changes() const { return sqlite3_changes(db_); }
 
-SqliteDatabase::SqliteDatabase(const std::string& path) {
+SqliteDatabase::SqliteDatabase(const std::string& path, Locking locking) {
   if (is_file_path(path)) {
     const auto parent = std::filesystem::path(path).parent_path();
     std::error_code ec;
@@ -45,7 +47,10 @@ SqliteDatabase::SqliteDatabase(const std::string& path) {
   sqlite3_extended_result_codes(db_, 1);
   try {
     char* err = nullptr;
-    if (sqlite3_exec(db_, kPragmas, nullptr, nullptr, &err) != SQLITE_OK) {
+    // Before WAL is entered: in exclusive mode its index lives in memory, not in a -shm file.
+    const std::string pragmas =
+        std::string(locking == Locking::exclusive ? "PRAGMA locking_mode=EXCLUSIVE;" : "") + kPragmas;
+    if (sqlite3_exec(db_, pragmas.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
       std::string message = err ? err : "unknown error";
       sqlite3_free(err);
       throw std::runtime_error("sqlite: cannot configure " + path + ": " + message);
@@ -59,8 +64,9 @@ SqliteDatabase::SqliteDatabase(const std::string& path) {
 }
 
 SqliteDatabase::~SqliteDatabase() {
-  // Statements are RAII-scoped to a Connection, so none is left open here and
-  // sqlite3_close cannot fail with SQLITE_BUSY.
+  // Statements in use are RAII-scoped to a Connection, so only cached ones are left here;
+  // once they are finalised sqlite3_close cannot fail with SQLITE_BUSY.
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close(db_);
 }
 
@@ -110,12 +116,25 @@ bool is_unique_violation(const Error& error, std::string_view table_column) {
   return end == rest.size() || rest[end] == ',' || rest[end] == ' ';
 }
 
-Statement::Statement(Connection& conn, std::string_view sql) : conn_(conn) {
-  const int rc = sqlite3_prepare_v2(conn_.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+Statement::Statement(Connection& conn, std::string_view sql) : conn_(conn), sql_(sql) {
+  if (const auto cached = conn_.cache_->find(sql_); cached != conn_.cache_->end()) {
+    stmt_ = cached->second;
+    conn_.cache_->erase(cached); // in use: the same SQL in a nested statement prepares its own
+    return;
+  }
+  const int rc = sqlite3_prepare_v3(conn_.handle(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                    &stmt_, nullptr);
   if (rc != SQLITE_OK) note(rc, "prepare");
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  if (!stmt_) return;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  // Bounded: SQL built for a number of ids (IN lists) varies.
+  if (conn_.cache_->size() >= kMaxCachedStatements || !conn_.cache_->try_emplace(sql_, stmt_).second)
+    sqlite3_finalize(stmt_);
+}
 
 void Statement::note(int rc, std::string_view context) {
   if (!error_) error_ = sqlite_error(conn_.handle(), rc, context);

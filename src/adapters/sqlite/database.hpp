@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/error.hpp"
 
@@ -25,6 +26,9 @@ namespace parley {
 
 class SqliteDatabase;
 
+// Prepared statements kept for reuse, by SQL text (used only under the connection's lock).
+using StatementCache = std::unordered_map<std::string, sqlite3_stmt*>;
+
 // Exclusive use of the connection while this object lives.
 class Connection {
  public:
@@ -34,9 +38,11 @@ class Connection {
 
  private:
   friend class SqliteDatabase;
-  Connection(std::mutex& mutex, sqlite3* db) : lock_(mutex), db_(db) {}
+  friend class Statement;
+  Connection(std::mutex& mutex, sqlite3* db, StatementCache& cache) : lock_(mutex), db_(db), cache_(&cache) {}
   std::unique_lock<std::mutex> lock_;
   sqlite3* db_;
+  StatementCache* cache_;
 };
 
 class SqliteDatabase {
@@ -44,12 +50,17 @@ class SqliteDatabase {
   // Opens (creating it and its parent directory if missing) the database at `path`
   // (":memory:" for a private in-memory database), sets the pragmas and migrates the
   // schema. Throws std::runtime_error when that fails: a start-up failure.
-  explicit SqliteDatabase(const std::string& path);
+  //
+  // Locking::exclusive: this process is the file's only user (the embedded server): no file
+  // lock is taken per transaction, and another process opening the file fails instead of
+  // sharing it. Locking::shared lets several connections, in any process, share the file.
+  enum class Locking { shared, exclusive };
+  explicit SqliteDatabase(const std::string& path, Locking locking = Locking::shared);
   ~SqliteDatabase();
   SqliteDatabase(const SqliteDatabase&) = delete;
   SqliteDatabase& operator=(const SqliteDatabase&) = delete;
 
-  Connection lock() { return Connection(mutex_, db_); }
+  Connection lock() { return Connection(mutex_, db_, statements_); }
 
   // Runs one or more statements that return no rows (maintenance, tests).
   Result<void> exec(std::string_view sql);
@@ -59,6 +70,7 @@ class SqliteDatabase {
  private:
   std::mutex mutex_;
   sqlite3* db_ = nullptr;
+  StatementCache statements_;
 };
 
 // Translates a failed sqlite call into an Error; `context` says what was attempted.
@@ -70,6 +82,8 @@ bool is_unique_violation(const Error& error, std::string_view table_column);
 
 // A prepared statement. A prepare or bind failure is remembered and reported by the
 // next step()/run(), so callers check once. Bind indexes are 1-based, columns 0-based.
+// Prepared once per SQL text and connection: a statement goes back to the connection's
+// cache when destroyed (reset, bindings cleared) and is taken from it by the next one.
 class Statement {
  public:
   Statement(Connection& conn, std::string_view sql);
@@ -95,6 +109,7 @@ class Statement {
  private:
   void note(int rc, std::string_view context);
   Connection& conn_;
+  std::string sql_;
   sqlite3_stmt* stmt_ = nullptr;
   std::optional<Error> error_;
 };

@@ -112,26 +112,44 @@ Result<void> insert_message(Connection& conn, const Message& m) {
   return {};
 }
 
-} // namespace
-
-Result<Appended> SqliteMessageStore::append(const Message& message) {
-  auto conn = db_.lock();
-  auto tx = Transaction::begin(conn);
-  if (!tx) return fail(tx.error());
+// One message of a batch, in the caller's transaction, inside a savepoint: a message that
+// fails leaves no trace (its seq is given back) and the others go on.
+Result<Appended> append_one(Connection& conn, const Message& message) {
   auto existing = select_message(conn, kBySender, {message.chat_id, message.sender_id, message.client_id});
   if (!existing) return fail(existing.error());
-  if (*existing) return Appended{std::move(**existing), false}; // read only: the rollback changes nothing
+  if (*existing) return Appended{std::move(**existing), false};
 
   Message stored = message;
   stored.edited_at_ms = 0;
   stored.deleted = false;
   if (stored.attachments_json.empty()) stored.attachments_json = "[]";
+  if (auto r = Statement(conn, "SAVEPOINT append_one").run(); !r) return fail(r.error());
   auto seq = next_seq(conn, stored.chat_id);
-  if (!seq) return fail(seq.error());
-  stored.seq = *seq;
-  if (auto r = insert_message(conn, stored); !r) return fail(r.error());
-  if (auto r = tx->commit(); !r) return fail(r.error());
+  if (seq) stored.seq = *seq;
+  auto inserted = seq ? insert_message(conn, stored) : Result<void>(fail(seq.error()));
+  if (!inserted) {
+    (void)Statement(conn, "ROLLBACK TO append_one").run();
+    (void)Statement(conn, "RELEASE append_one").run();
+    return fail(inserted.error());
+  }
+  if (auto r = Statement(conn, "RELEASE append_one").run(); !r) return fail(r.error());
   return Appended{std::move(stored), true};
+}
+
+} // namespace
+
+Result<Appended> SqliteMessageStore::append(const Message& message) { return std::move(append_all({message})[0]); }
+
+std::vector<Result<Appended>> SqliteMessageStore::append_all(const std::vector<Message>& messages) {
+  auto conn = db_.lock();
+  auto tx = Transaction::begin(conn);
+  if (!tx) return std::vector<Result<Appended>>(messages.size(), fail(tx.error()));
+  std::vector<Result<Appended>> out;
+  out.reserve(messages.size());
+  for (const auto& m : messages) out.push_back(append_one(conn, m));
+  if (auto r = tx->commit(); !r)
+    for (auto& o : out) o = fail(r.error());
+  return out;
 }
 
 Result<std::optional<Message>> SqliteMessageStore::find(std::string_view chat_id, std::string_view message_id) {

@@ -18,6 +18,8 @@ class SqliteMessageStore final : public MessageStore {
   // stored live and unedited whatever its flags say; an empty attachments_json is
   // stored as "[]". Conflict "message_exists" when the id is taken by another message.
   Result<Appended> append(const Message& message) override;
+  // One transaction for the whole batch (group commit).
+  std::vector<Result<Appended>> append_all(const std::vector<Message>& messages) override;
   Result<std::optional<Message>> find(std::string_view chat_id, std::string_view message_id) override;
   Result<std::optional<Message>> find_sent(std::string_view chat_id, std::string_view sender_id,
                                            std::string_view client_id) override;

@@ -44,7 +44,7 @@ namespace {
 struct App final : Served {
   explicit App(const ParleyConfig& c)
       : ids(clock, static_cast<std::uint32_t>(c.node_id)),
-        db((std::filesystem::path(c.data_dir) / "parley.db").string()),
+        db((std::filesystem::path(c.data_dir) / "parley.db").string(), SqliteDatabase::Locking::exclusive),
         accounts(db),
         sessions(db),
         otps(db),

@@ -82,12 +82,7 @@ Result<void> SendCommandHandler::operator()(const DomainEvent& event) const {
   }
   if (sent) return {};
   if (retry_may_pass(sent.error())) return fail(std::move(sent.error()));
-  json::object data{{"user_id", sender},
-                    {"chat_id", in.chat_id},
-                    {"client_id", in.client_id},
-                    {"code", sent.error().code},
-                    {"message", sent.error().message}};
-  live_.publish({std::string(kSendRejected), in.chat_id, json::serialize(data), {sender}, ""});
+  live_.publish(send_rejected(sender, in.chat_id, in.client_id, sent.error()));
   return {};
 }
 

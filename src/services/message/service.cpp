@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 #include <boost/json/serialize.hpp>
 
@@ -28,22 +29,29 @@ MessageService::MessageService(Ports ports)
       events_(ports.events),
       attachments_(ports.attachments),
       clock_(ports.clock),
-      ids_(ports.ids) {}
+      ids_(ports.ids),
+      writer_([this] { write_loop(); }) {}
 
-std::mutex& MessageService::order_of(std::string_view chat_id) {
-  return order_[std::hash<std::string_view>{}(chat_id) % order_.size()];
+MessageService::~MessageService() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_changed_.notify_all();
+  writer_.join();
 }
 
-std::vector<std::string> MessageService::publish(std::string type, std::string_view chat_id, std::string payload,
-                                                 std::string_view exclude) {
+std::vector<std::string> MessageService::member_ids(std::string_view chat_id) {
   auto members = membership_.member_ids(chat_id);
-  if (!members) {
-    // Live delivery is best effort: clients catch up from the store.
-    kLog.warn("no live event: members unknown", {{"chat", chat_id}, {"error", members.error().message}});
-    return {};
-  }
-  live_.publish({std::move(type), std::string(chat_id), std::move(payload), *members, std::string(exclude)});
-  return std::move(*members);
+  if (members) return std::move(*members);
+  // Live delivery is best effort: clients catch up from the store.
+  kLog.warn("no live event: members unknown", {{"chat", chat_id}, {"error", members.error().message}});
+  return {};
+}
+
+void MessageService::publish(std::string type, std::string_view chat_id, std::string payload,
+                             std::string_view exclude) {
+  live_.publish({std::move(type), std::string(chat_id), std::move(payload), member_ids(chat_id), std::string(exclude)});
 }
 
 Result<domain::Role> MessageService::require_member(std::string_view me, std::string_view chat_id) {
@@ -60,6 +68,18 @@ Result<Message> MessageService::live_message(std::string_view chat_id, std::stri
   return std::move(**found);
 }
 
+LiveEvent send_rejected(std::string_view sender, std::string_view chat_id, std::string_view client_id,
+                        const Error& why) {
+  const bool internal = why.kind == ErrorKind::internal;
+  if (internal) kLog.error("send failed", {{"chat", chat_id}, {"error", why.message}});
+  boost::json::object data{{"user_id", sender},
+                           {"chat_id", chat_id},
+                           {"client_id", client_id},
+                           {"code", why.code},
+                           {"message", internal ? "internal error" : why.message}};
+  return {std::string(kSendRejected), std::string(chat_id), json(data), {std::string(sender)}, ""};
+}
+
 Result<void> check_send_input(const SendInput& in) {
   if (auto ok = domain::check_client_id(in.client_id); !ok) return fail(ok.error());
   if (auto ok = domain::check_body(in.body, !in.attachments.empty()); !ok) return fail(ok.error());
@@ -73,9 +93,10 @@ Result<void> check_send_input(const SendInput& in) {
 }
 
 Result<std::optional<Appended>> MessageService::submit(std::string_view me, const SendInput& input) {
-  auto sent = send(me, input);
-  if (!sent) return fail(std::move(sent.error()));
-  return std::optional<Appended>(std::move(*sent));
+  auto message = prepare(me, input);
+  if (!message) return fail(std::move(message.error()));
+  if (auto queued = enqueue({std::move(*message), std::nullopt}); !queued) return fail(queued.error());
+  return std::optional<Appended>();
 }
 
 namespace {
@@ -108,7 +129,7 @@ Result<std::optional<Message>> MessageService::sent(std::string_view me, std::st
   return messages_.find_sent(chat_id, me, client_id);
 }
 
-Result<Appended> MessageService::send(std::string_view me, const SendInput& in) {
+Result<Message> MessageService::prepare(std::string_view me, const SendInput& in) {
   if (auto ok = check_send(me, in); !ok) return fail(ok.error());
   auto mentions = sorted_unique(in.mentions);
   Message m;
@@ -121,18 +142,81 @@ Result<Appended> MessageService::send(std::string_view me, const SendInput& in) 
   m.reply_to = in.reply_to;
   m.mentions = std::move(mentions);
   m.created_at_ms = clock_.now_ms();
-  // Appending and publishing under the chat's lock: live events leave in seq order.
-  std::unique_lock order(order_of(in.chat_id));
-  auto appended = messages_.append(m);
-  if (!appended || !appended->created) return appended;
-  auto body = message_json(appended->message);
-  const auto members = publish("message.new", in.chat_id, json(body));
-  record_created(std::move(body), members);
-  order.unlock();
-  (void)membership_.touch(in.chat_id, appended->message.created_at_ms);
+  return m;
+}
+
+Result<Appended> MessageService::send(std::string_view me, const SendInput& in) {
+  auto message = prepare(me, in);
+  if (!message) return fail(std::move(message.error()));
+  std::promise<Result<Appended>> reply;
+  auto answer = reply.get_future();
+  if (auto queued = enqueue({std::move(*message), std::move(reply)}); !queued) return fail(queued.error());
+  return answer.get();
+}
+
+Result<void> MessageService::enqueue(QueuedSend send) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) return fail(Error::unavailable("shutting_down", "the server is stopping"));
+    if (queue_.size() >= kMaxQueuedSends)
+      return fail(Error::unavailable("send_queue_full", "too many sends waiting to be stored; retry"));
+    queue_.push_back(std::move(send));
+  }
+  queue_changed_.notify_one();
+  return {};
+}
+
+void MessageService::write_loop() {
+  std::vector<QueuedSend> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return; // stopping, and everything queued is stored
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    write(batch);
+    batch.clear();
+  }
+}
+
+// Stores a batch, publishes each new message (in order: a chat's live events leave in seq
+// order), moves each chat's activity time and each sender's read cursor once, then answers.
+void MessageService::write(std::vector<QueuedSend>& batch) {
+  std::vector<Message> messages;
+  messages.reserve(batch.size());
+  for (const auto& q : batch) messages.push_back(q.message);
+  auto results = messages_.append_all(messages);
+  std::map<std::string, std::vector<std::string>, std::less<>> members; // chat -> ids, read once a batch
+  std::map<std::string, std::int64_t, std::less<>> active;              // chat -> newest
+  std::map<std::pair<std::string, std::string>, std::int64_t> read;     // (chat, sender) -> seq
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& sent = results[i];
+    const auto& m = batch[i].message;
+    if (sent && sent->created) {
+      auto body = message_json(sent->message);
+      auto known = members.find(m.chat_id);
+      if (known == members.end()) known = members.emplace(m.chat_id, member_ids(m.chat_id)).first;
+      live_.publish({"message.new", m.chat_id, json(body), known->second, ""});
+      record_created(std::move(body), known->second);
+      auto& last = active[m.chat_id];
+      last = std::max(last, sent->message.created_at_ms);
+      auto& seq = read[{m.chat_id, m.sender_id}];
+      seq = std::max(seq, sent->message.seq);
+    } else if (!batch[i].reply) {
+      live_.publish(
+          sent ? LiveEvent{std::string(kSendStored), m.chat_id, json(message_json(sent->message)), {m.sender_id}, ""}
+               : send_rejected(m.sender_id, m.chat_id, m.client_id, sent.error()));
+    }
+  }
+  for (const auto& [chat, at] : active) (void)membership_.touch(chat, at);
   // The sender has read what they sent.
-  (void)messages_.advance(in.chat_id, me, appended->message.seq, appended->message.seq);
-  return appended;
+  for (const auto& [key, seq] : read) (void)messages_.advance(key.first, key.second, seq, seq);
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (batch[i].reply) batch[i].reply->set_value(std::move(results[i]));
 }
 
 void MessageService::record_created(boost::json::object message, const std::vector<std::string>& members) {

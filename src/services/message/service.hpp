@@ -2,12 +2,20 @@
 // The message service: send (idempotent per client_id, per-chat seq), edit, delete,
 // history, read/delivered cursors, reactions. Members only: anyone else gets
 // "chat_not_found".
+//
+// Sends are checked on the caller's thread, then stored by one writer thread in batches
+// (group commit: MessageStore::append_all), which also publishes them, in seq order per chat.
+// send() waits for its batch; submit() does not: the sender's connections learn the outcome
+// from the live events (message.new, kSendStored, kSendRejected).
 
-#include <array>
+#include <condition_variable>
+#include <deque>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -28,6 +36,10 @@ namespace parley {
 // well-formed and within limits.
 Result<void> check_send_input(const SendInput& input);
 
+// The kSendRejected live event telling a sender why their send was not stored.
+LiveEvent send_rejected(std::string_view sender, std::string_view chat_id, std::string_view client_id,
+                        const Error& why);
+
 class MessageService final : public MessageDigest, public Messaging {
  public:
   static constexpr std::size_t kMaxEmojiBytes = 32;
@@ -41,7 +53,16 @@ class MessageService final : public MessageDigest, public Messaging {
     const Clock& clock;
     IdGen& ids;
   };
+  // Sends waiting for the writer at most; beyond, unavailable "send_queue_full".
+  static constexpr std::size_t kMaxQueuedSends = 100'000;
+  // Sends stored in one write at most.
+  static constexpr std::size_t kMaxBatch = 512;
+
   explicit MessageService(Ports ports);
+  // Stores what is queued, then stops the writer.
+  ~MessageService() override;
+  MessageService(const MessageService&) = delete;
+  MessageService& operator=(const MessageService&) = delete;
 
   Result<Appended> send(std::string_view me, const SendInput& input);
   // Whether send() would take it now (everything but storing it).
@@ -51,7 +72,7 @@ class MessageService final : public MessageDigest, public Messaging {
   Result<void> record_created_again(const Message& message);
   // What `me` stored under `client_id` in the chat, if anything.
   Result<std::optional<Message>> sent(std::string_view me, std::string_view chat_id, std::string_view client_id);
-  // Stores now: never queued.
+  // Checks now and queues for the writer: nullopt once queued.
   Result<std::optional<Appended>> submit(std::string_view me, const SendInput& input) override;
   // Author only.
   Result<Message> edit(std::string_view me, std::string_view chat_id, std::string_view message_id,
@@ -71,17 +92,23 @@ class MessageService final : public MessageDigest, public Messaging {
   Result<ChatDigest> digest(std::string_view chat_id, std::string_view user_id) override;
 
  private:
+  struct QueuedSend {
+    Message message;
+    std::optional<std::promise<Result<Appended>>> reply; // send()'s; none for submit()
+  };
+  Result<Message> prepare(std::string_view me, const SendInput& input);
+  Result<void> enqueue(QueuedSend send);
+  void write_loop();
+  void write(std::vector<QueuedSend>& batch);
   void record_created(boost::json::object message, const std::vector<std::string>& members);
   Result<domain::Role> require_member(std::string_view me, std::string_view chat_id);
   Result<Message> live_message(std::string_view chat_id, std::string_view message_id);
   Result<Cursor> advance(std::string_view me, std::string_view chat_id, std::int64_t read, std::int64_t delivered);
-  // Returns the members it was published to (empty when they could not be read).
-  std::vector<std::string> publish(std::string type, std::string_view chat_id, std::string payload,
-                                   std::string_view exclude = {});
+  // The chat's members; none (logged) when they cannot be read.
+  std::vector<std::string> member_ids(std::string_view chat_id);
+  // To the chat's members.
+  void publish(std::string type, std::string_view chat_id, std::string payload, std::string_view exclude = {});
 
-  std::mutex& order_of(std::string_view chat_id);
-
-  std::array<std::mutex, 64> order_; // striped by chat: a chat's sends publish in seq order
   MessageStore& messages_;
   Membership& membership_;
   EventBus& live_;
@@ -89,6 +116,11 @@ class MessageService final : public MessageDigest, public Messaging {
   AttachmentCheck& attachments_;
   const Clock& clock_;
   IdGen& ids_;
+  std::mutex queue_mutex_;
+  std::condition_variable queue_changed_;
+  std::deque<QueuedSend> queue_;
+  bool stopping_ = false;
+  std::thread writer_; // last: started once everything above exists
 };
 
 } // namespace parley
