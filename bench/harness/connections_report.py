@@ -107,8 +107,9 @@ def markdown(summary: list[dict], runs: list[dict], comparison: dict, servers: l
         f"Servers: {names}.", "",
         f"Idle authenticated WebSocket connections (connect + upgrade + established: Parley's `hello`, "
         f"Centrifugo's connect reply); server memory measured {args.idle:g} s after the last one opened, "
-        f"connections held {max(args.soak, args.idle):g} s in all (both servers ping every connection after "
-        f"15 s). {args.users} users, up to {args.concurrency} attempts in flight"
+        f"connections held {max(args.soak, args.idle):g} s in all "
+        f"({'both servers ping' if len(servers) > 1 else 'the server pings'} every connection after 15 s). "
+        f"{args.users} users, up to {args.concurrency} attempts in flight"
         f"{f', {args.rate:g} attempts/s' if args.rate else ''}; server and generators share the machine. "
         f"Servers run one after the other for each count and repeat ({', '.join(p.name for p in servers)}, ...).", "",
         f"## Summary (median of {args.repeat} run{'s' if args.repeat > 1 else ''})", "",
