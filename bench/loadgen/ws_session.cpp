@@ -102,6 +102,12 @@ asio::awaitable<Failure> WsSession::read_loop(const OnFrame& on_frame, std::func
   }
 }
 
+asio::awaitable<Failure> WsSession::write(std::string_view frame) {
+  error_code ec;
+  co_await ws_.async_write(asio::buffer(frame.data(), frame.size()), asio::redirect_error(asio::use_awaitable, ec));
+  co_return ec ? Failure{"write", describe(ec, ws_)} : Failure{};
+}
+
 void WsSession::abort() {
   error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);

@@ -58,6 +58,9 @@ class WsSession {
   // `on_ping` each ping: a WebSocket ping (answered by Beast) or a protocol keep-alive
   // (answered here, see Protocol::keepalive_reply). Returns why it ended.
   boost::asio::awaitable<Failure> read_loop(const OnFrame& on_frame, std::function<void()> on_ping);
+  // Sends one text frame. One write at a time (beside the pending read): the caller keeps
+  // its writes in sequence. Returns an empty Failure on success.
+  boost::asio::awaitable<Failure> write(std::string_view frame);
   // Closes the socket at once (no closing handshake); a pending read ends.
   void abort();
 
