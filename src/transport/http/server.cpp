@@ -70,6 +70,8 @@ class Server::Core {
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> drain();
   void remove(std::uint64_t id);
+  // The connection `id` no longer has an HTTP session; it stays open until its slot goes.
+  void upgraded(std::uint64_t id);
 
   ServerConfig config_;
   std::optional<Upgrade> upgrade_;
@@ -82,8 +84,26 @@ class Server::Core {
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopping_{false};
   std::mutex sessions_mutex_;
+  // Every open connection: its HTTP session, or none once upgraded.
   std::unordered_map<std::uint64_t, std::weak_ptr<HttpSession>> sessions_;
   std::uint64_t next_session_id_ = 0;
+};
+
+// Counts one connection as open (max_connections, the metrics, graceful shutdown) for as long
+// as it lives: held by the connection's HTTP session, then by what took over at an upgrade.
+class ConnectionSlot {
+ public:
+  ConnectionSlot(Server::Core& core, std::uint64_t id) : core_(core), id_(id) { core_.metrics_.connection_opened(); }
+  ~ConnectionSlot() {
+    core_.metrics_.connection_closed();
+    core_.remove(id_);
+  }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+ private:
+  Server::Core& core_;
+  std::uint64_t id_;
 };
 
 // One connection: reads requests, runs each through the pipeline on the blocking
@@ -91,15 +111,10 @@ class Server::Core {
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket socket, Server::Core& core, std::uint64_t id)
-      : stream_(std::move(socket)), core_(core), id_(id) {
+      : stream_(std::move(socket)), core_(core), id_(id), slot_(std::make_shared<ConnectionSlot>(core, id)) {
     error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ip_ = peer.address().to_string();
-    core_.metrics_.connection_opened();
-  }
-  ~HttpSession() {
-    core_.metrics_.connection_closed();
-    core_.remove(id_);
   }
 
   asio::awaitable<void> run();
@@ -125,6 +140,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   beast::flat_buffer buffer_;
   Server::Core& core_;
   std::uint64_t id_;
+  std::shared_ptr<ConnectionSlot> slot_;
   std::string remote_ip_;
   bool idle_ = false;
 };
@@ -206,9 +222,10 @@ asio::awaitable<void> HttpSession::run() {
     }
     if (core_.upgrade_ && beast::websocket::is_upgrade(parser.get()) &&
         parser.get().target().substr(0, parser.get().target().find('?')) == core_.upgrade_->path) {
-      // The WebSocket layer owns the connection from here on.
-      buffer_ = {};
-      core_.upgrade_->accept(std::move(stream_), parser.release(), core_.pool_.get_executor(), shared_from_this());
+      // The WebSocket layer owns the connection from here on. This session (its buffer, its
+      // stream's timers) ends now; the slot goes with the connection.
+      core_.upgraded(id_);
+      core_.upgrade_->accept(std::move(stream_), parser.release(), core_.pool_.get_executor(), std::move(slot_));
       co_return;
     }
     Request req{parser.release(), {}, remote_ip_, {}};
@@ -274,6 +291,12 @@ void Server::Core::remove(std::uint64_t id) {
   sessions_.erase(id);
 }
 
+void Server::Core::upgraded(std::uint64_t id) {
+  std::lock_guard lock(sessions_mutex_);
+  // A weak_ptr would keep the session's memory allocated (make_shared) as long as the connection.
+  if (const auto it = sessions_.find(id); it != sessions_.end()) it->second.reset();
+}
+
 void Server::Core::stop() {
   if (stopping_.exchange(true)) return;
   ready_ = false;
@@ -289,14 +312,16 @@ asio::awaitable<void> Server::Core::drain() {
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
   asio::steady_timer tick(ioc_);
   for (;;) {
-    std::vector<std::shared_ptr<HttpSession>> live;
+    std::vector<std::shared_ptr<HttpSession>> live; // upgraded connections have none
+    std::size_t open = 0;
     {
       std::lock_guard lock(sessions_mutex_);
+      open = sessions_.size();
       for (auto& [id, weak] : sessions_)
         if (auto s = weak.lock()) live.push_back(std::move(s));
     }
-    if (live.empty() || std::chrono::steady_clock::now() >= deadline) {
-      if (!live.empty()) kLog.warn("grace period over", {{"open_connections", live.size()}});
+    if (open == 0 || std::chrono::steady_clock::now() >= deadline) {
+      if (open > 0) kLog.warn("grace period over", {{"open_connections", open}});
       break;
     }
     for (auto& s : live) s->close_if_idle();

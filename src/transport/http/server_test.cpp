@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -23,7 +24,7 @@ using tcp = asio::ip::tcp;
 
 class ServerTest : public ::testing::Test {
  protected:
-  void start(ServerConfig config = {}) {
+  void start(ServerConfig config = {}, std::optional<Upgrade> upgrade = {}) {
     config.port = 0;
     config.io_threads = 2;
     config.handler_threads = 2;
@@ -34,7 +35,7 @@ class ServerTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       return Response{200, "done"};
     });
-    server_ = std::make_unique<Server>(config, router_, metrics_);
+    server_ = std::make_unique<Server>(config, router_, metrics_, std::move(upgrade));
     runner_ = std::thread([this] { server_->run(); });
     while (!server_->ready()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -135,6 +136,38 @@ TEST_F(ServerTest, ShutdownFinishesInFlightRequestsAndClosesIdleOnes) {
   boost::system::error_code ec;
   idle.read_some(asio::buffer(&byte, 1), ec);
   EXPECT_TRUE(ec); // the idle connection was closed by the server
+}
+
+TEST_F(ServerTest, AnUpgradedConnectionCountsUntilItsSlotIsDropped) {
+  std::promise<void> upgraded;
+  std::mutex mutex;
+  std::shared_ptr<void> held; // the slot, as the upgraded connection holds it
+  Upgrade upgrade{"/ws",
+                  [&](beast::tcp_stream, BeastRequest, asio::any_io_executor, std::shared_ptr<void> slot) {
+                    {
+                      std::lock_guard lock(mutex);
+                      held = std::move(slot);
+                    }
+                    upgraded.set_value();
+                  },
+                  [&] { // shutdown: upgraded connections close and drop their slots
+                    std::lock_guard lock(mutex);
+                    held.reset();
+                  }};
+  start({}, std::move(upgrade));
+  auto s = connect();
+  beast::http::request<beast::http::empty_body> req{beast::http::verb::get, "/ws", 11};
+  req.set(beast::http::field::host, "127.0.0.1");
+  req.set(beast::http::field::upgrade, "websocket");
+  req.set(beast::http::field::connection, "Upgrade");
+  req.set(beast::http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+  req.set(beast::http::field::sec_websocket_version, "13");
+  beast::http::write(s, req);
+  upgraded.get_future().wait();
+  EXPECT_EQ(metrics_.open_connections(), 1); // counted by the slot, not by the HTTP session
+  server_->stop();
+  runner_.join(); // run() returns once the slot is dropped
+  EXPECT_EQ(metrics_.open_connections(), 0);
 }
 
 TEST_F(ServerTest, IdleConnectionsTimeOut) {
