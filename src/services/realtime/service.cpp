@@ -2,12 +2,10 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json.hpp>
@@ -80,7 +78,8 @@ struct RealtimeService::Peer {
         blocking(asio::make_strand(pool)),
         tokens(burst),
         refilled_ms(now),
-        expires_at_s(who.expires_at_s) {}
+        expires_at_s(who.expires_at_s),
+        expiry(conn->executor()) {}
 
   std::shared_ptr<ws::Connection> conn;
   Principal who;
@@ -89,6 +88,7 @@ struct RealtimeService::Peer {
   std::int64_t refilled_ms = 0;
   std::unordered_map<std::string, std::int64_t> typing_sent_ms;
   std::int64_t expires_at_s = 0;
+  asio::steady_timer expiry; // on the connection's strand, like expires_at_s
   // Sends queued for the message service: client_id -> the frame's id (under mutex_).
   std::unordered_map<std::string, json::value> queued;
 
@@ -112,8 +112,7 @@ http::Upgrade RealtimeService::upgrade() {
                  std::shared_ptr<void> slot) {
             const auto executor = stream.get_executor();
             // Arguments, not lambda captures: a coroutine's parameters live in its frame.
-            asio::co_spawn(executor,
-                           session(std::move(stream), std::move(request), std::move(blocking), std::move(slot)),
+            asio::co_spawn(executor, open(std::move(stream), std::move(request), std::move(blocking), std::move(slot)),
                            asio::detached);
           },
           [this] { close_all(ws::kCloseServiceRestart, "server restart"); }};
@@ -126,11 +125,8 @@ std::size_t RealtimeService::connection_count() const {
   return n;
 }
 
-// `slot` is held, unused, for the connection's lifetime: it counts as one of the server's
-// connections until it ends.
-asio::awaitable<void> RealtimeService::session(beast::tcp_stream stream, http::BeastRequest request,
-                                               asio::any_io_executor blocking,
-                                               [[maybe_unused]] std::shared_ptr<void> slot) {
+asio::awaitable<void> RealtimeService::open(beast::tcp_stream stream, http::BeastRequest request,
+                                            asio::any_io_executor blocking, std::shared_ptr<void> slot) {
   http::Request req{std::move(request), {}, {}, {}};
   const std::string token = req.query("access_token").value_or(std::string(req.bearer_token()));
   auto who = verifier_.verify(token);
@@ -145,42 +141,39 @@ asio::awaitable<void> RealtimeService::session(beast::tcp_stream stream, http::B
     stream.close();
     co_return;
   }
-  stream.expires_never(); // the WebSocket layer's own timeouts take over from the HTTP read deadline
-  ws::Connection::Stream ws_stream(std::move(stream));
+  // The WebSocket layer's own timeouts take over from the HTTP read deadline.
+  ws::Connection::Stream ws_stream(stream.release_socket());
   co_await ws_stream.async_accept(req.message, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
-  auto conn = std::make_shared<ws::Connection>(std::move(ws_stream), config_.limits, who->user_id, ++next_id_);
+  auto conn = std::make_shared<ws::Connection>(std::move(ws_stream), config_.limits, ++next_id_);
   auto peer = std::make_shared<Peer>(conn, *who, blocking, config_.frame_burst, clock_.now_ms());
   // hello is queued before the connection can receive anything else
   peer->send({{"type", "hello"},
               {"data", {{"protocol", kProtocolVersion}, {"user_id", who->user_id}, {"connection_id", conn->id()}}}});
   add(peer);
+  watch_expiry(peer);
+  asio::co_spawn(conn->executor(), session(std::move(peer), std::move(slot)), asio::detached);
+}
+
+asio::awaitable<void> RealtimeService::session(std::shared_ptr<Peer> peer,
+                                               [[maybe_unused]] std::shared_ptr<void> slot) {
   // A named handler, not a temporary in the co_await expression: GCC 12 destroys such
-  // temporaries twice. The expiry watch lives in this frame and is cancelled with the connection.
-  ws::Connection::OnText on_text = [this, peer](const auto&, std::string&& text) { on_frame(peer, std::move(text)); };
-  using namespace asio::experimental::awaitable_operators;
-  co_await (conn->run(std::move(on_text)) || expire(*peer));
+  // temporaries twice. `peer` outlives run() in this frame.
+  ws::Connection::OnText on_text = [this, &peer](std::string&& text) { on_frame(peer, std::move(text)); };
+  co_await peer->conn->run(std::move(on_text));
+  peer->expiry.cancel();
   remove(peer);
 }
 
-// Closes the connection when its access token expires, unless an `auth` frame renewed it,
-// then waits to be cancelled.
-asio::awaitable<void> RealtimeService::expire(Peer& peer) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (bool closed = false;;) {
-    auto left = std::chrono::milliseconds(peer.expires_at_s * 1000 - clock_.now_ms());
-    if (closed) {
-      left = std::chrono::hours(24);
-    } else if (left.count() <= 0) {
-      peer.conn->close(ws::kCloseTokenExpired, "access token expired");
-      closed = true;
-      continue;
-    }
-    timer.expires_after(left);
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return; // cancelled: the connection ended
-  }
+// A timer callback rather than a coroutine waiting beside the read loop: idle connections are
+// the many, and this costs one pending wait each.
+void RealtimeService::watch_expiry(const std::shared_ptr<Peer>& peer) {
+  const auto left = std::chrono::milliseconds(peer->expires_at_s * 1000 - clock_.now_ms());
+  if (left.count() <= 0) return peer->conn->close(ws::kCloseTokenExpired, "access token expired");
+  peer->expiry.expires_after(left);
+  peer->expiry.async_wait([this, weak = std::weak_ptr(peer)](boost::system::error_code ec) {
+    if (auto p = weak.lock(); p && !ec) watch_expiry(p); // expires_at_s may have moved: check again
+  });
 }
 
 void RealtimeService::on_frame(const std::shared_ptr<Peer>& peer, std::string&& text) {

@@ -57,9 +57,15 @@ class RealtimeService {
 
  private:
   struct Peer;
-  boost::asio::awaitable<void> session(boost::beast::tcp_stream stream, http::BeastRequest request,
-                                       boost::asio::any_io_executor blocking, std::shared_ptr<void> slot);
-  boost::asio::awaitable<void> expire(Peer& peer);
+  // Authenticates an upgrade and completes it, then hands the connection to session(). What only
+  // the handshake needs (the request, the token) goes with this coroutine's frame.
+  boost::asio::awaitable<void> open(boost::beast::tcp_stream stream, http::BeastRequest request,
+                                    boost::asio::any_io_executor blocking, std::shared_ptr<void> slot);
+  // The connection's life; `slot` is held, unused, until it ends: it counts as one of the
+  // server's connections until then.
+  boost::asio::awaitable<void> session(std::shared_ptr<Peer> peer, std::shared_ptr<void> slot);
+  // Closes the connection when its access token expires, unless an `auth` frame renewed it.
+  void watch_expiry(const std::shared_ptr<Peer>& peer);
   void on_frame(const std::shared_ptr<Peer>& peer, std::string&& text);
   void handle(const std::shared_ptr<Peer>& peer, const std::string& type, const boost::json::object& frame);
   void deliver(const LiveEvent& event);

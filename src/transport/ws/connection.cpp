@@ -1,5 +1,7 @@
 #include "transport/ws/connection.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -13,8 +15,10 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
-Connection::Connection(Stream stream, Limits limits, std::string user_id, std::uint64_t id)
-    : stream_(std::move(stream)), limits_(limits), user_id_(std::move(user_id)), id_(id) {
+constexpr std::size_t kInitialReadBytes = 256; // most client frames fit
+
+Connection::Connection(Stream stream, Limits limits, std::uint64_t id)
+    : stream_(std::move(stream)), limits_(limits), id_(id) {
   websocket::stream_base::timeout timeout{};
   timeout.handshake_timeout = std::chrono::seconds(10);
   timeout.idle_timeout = limits_.idle_timeout;
@@ -28,19 +32,24 @@ asio::awaitable<void> Connection::run(OnText on_text) {
   auto self = shared_from_this();
   beast::flat_buffer buffer;
   for (;;) {
+    // A message is read in pieces that double in size, starting small: the read pending on an
+    // idle connection holds only kInitialReadBytes.
+    const auto limit = std::max(kInitialReadBytes, buffer.size());
     boost::system::error_code ec;
-    co_await stream_.async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
+    co_await stream_.async_read_some(buffer, limit, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == websocket::error::message_too_big) {
       close(kCloseProtocolError, "frame too large");
       break;
     }
     if (ec) break;
+    if (!stream_.is_message_done()) continue;
     if (!stream_.got_text()) {
       close(kCloseProtocolError, "text frames only");
       break;
     }
-    on_text(self, beast::buffers_to_string(buffer.data()));
+    on_text(beast::buffers_to_string(buffer.data()));
     buffer.consume(buffer.size());
+    if (buffer.capacity() > kInitialReadBytes) buffer.shrink_to_fit(); // a big message's buffer is not kept
   }
   // Wake a write loop waiting on nothing; nothing else may be sent now.
   std::lock_guard lock(mutex_);
@@ -92,6 +101,7 @@ asio::awaitable<void> Connection::write_loop() {
     {
       std::lock_guard lock(mutex_);
       if (queue_.empty()) {
+        queue_ = {}; // frees its storage until the next burst
         if (!closing_) {
           writing_ = false;
           co_return;

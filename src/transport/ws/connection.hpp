@@ -3,18 +3,21 @@
 // bounded outbound queue with exactly one write in flight. A peer that does not keep up
 // (queue full) is closed with kCloseSlowConsumer and recovers by catch-up; a dead peer is
 // closed by the keep-alive pings.
+//
+// Most connections are idle most of the time, so an idle one holds little: the read buffer
+// starts small and grows with a message, and the queue has no storage while it is empty.
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <boost/container/devector.hpp>
 
 namespace parley::ws {
 
@@ -35,11 +38,14 @@ using Frame = std::shared_ptr<const std::string>;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  using Stream = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+  // On a plain socket: the WebSocket layer's own timeouts and pings cover it (a beast::tcp_stream
+  // would add three timers per connection). No permessage-deflate (docs/protocol.md).
+  using Stream = boost::beast::websocket::stream<boost::asio::ip::tcp::socket, false>;
   // Called on the connection's strand for every text frame; must not block.
-  using OnText = std::function<void(const std::shared_ptr<Connection>&, std::string&&)>;
+  using OnText = std::function<void(std::string&&)>;
 
-  Connection(Stream stream, Limits limits, std::string user_id, std::uint64_t id);
+  // `stream` has completed its handshake.
+  Connection(Stream stream, Limits limits, std::uint64_t id);
 
   // Reads until the peer leaves or close() is called.
   boost::asio::awaitable<void> run(OnText on_text);
@@ -48,7 +54,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes with `code` after the frames already queued; thread-safe, idempotent.
   void close(std::uint16_t code, std::string reason);
 
-  const std::string& user_id() const { return user_id_; }
   boost::asio::any_io_executor executor() { return stream_.get_executor(); }
   std::uint64_t id() const { return id_; }
 
@@ -57,10 +62,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Stream stream_;
   Limits limits_;
-  std::string user_id_;
   std::uint64_t id_;
-  std::mutex mutex_; // guards the queue and the flags below
-  std::deque<Frame> queue_;
+  std::mutex mutex_; // guards the queue and the fields below
+  // Unlike std::deque, allocates nothing while empty.
+  boost::container::devector<Frame> queue_;
   bool writing_ = false;
   bool closing_ = false;
   std::uint16_t close_code_ = 1000;
