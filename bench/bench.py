@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import connections, peers, report  # noqa: E402
+from harness import chat, connections, peers, report  # noqa: E402
 from harness.server import BENCH_SETTINGS  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-SCENARIOS = {"connections": connections}
+SCENARIOS = {"connections": connections, "chat": chat}
 
 
 @dataclass
@@ -94,6 +94,9 @@ def main() -> int:
                    help="extra server setting (repeatable), e.g. PARLEY_IO_THREADS=1")
     p.add_argument("--build-dir", type=Path, default=REPO / "build" / "bench")
     p.add_argument("--results", type=Path, default=REPO / "bench" / "results")
+    p.add_argument("--window", type=int, default=4, help="chat: unanswered sends per connection (default 4)")
+    p.add_argument("--warmup", type=int, default=3, help="chat: seconds of traffic before measuring (default 3)")
+    p.add_argument("--duration", type=int, default=10, help="chat: seconds measured per phase (default 10)")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
     args = p.parse_args()
 

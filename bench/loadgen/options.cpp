@@ -34,7 +34,7 @@ struct Flag {
   std::function<void(Options&, std::string_view)> set;
 };
 
-const std::array<Flag, 14> kFlags{{
+const std::array<Flag, 19> kFlags{{
     {"--url", "ws://HOST:PORT", "Server to connect to (required).", [](Options& o, std::string_view v) { o.url = v; }},
     {"--protocol", "NAME", "Wire protocol: parley (default) or centrifugo.",
      [](Options& o, std::string_view v) { o.protocol = v; }},
@@ -78,6 +78,20 @@ const std::array<Flag, 14> kFlags{{
     {"--report", "FILE", "Also write the final report (JSON) to FILE.",
      [](Options& o, std::string_view v) { o.report = v; }},
     {"--quiet", "", "No progress lines on stderr.", [](Options& o, std::string_view) { o.quiet = true; }},
+    {"--chats", "FILE", "chat: one `CHAT_ID MEMBER_ID...` per line; users send to their chats.",
+     [](Options& o, std::string_view v) { o.chats = v; }},
+    {"--send-rate", "R", "chat: sends per second, whole process (default 0: as fast as the acks come back).",
+     [](Options& o, std::string_view v) {
+       o.send_rate = at_least(number<double>(v, "--send-rate"), 0.0, "--send-rate");
+     }},
+    {"--window", "W", "chat: unanswered sends per connection at most (default 4).",
+     [](Options& o, std::string_view v) {
+       o.window = at_least(number<std::size_t>(v, "--window"), std::size_t{1}, "--window");
+     }},
+    {"--warmup", "S", "chat: seconds of traffic before measuring (default 3).",
+     [](Options& o, std::string_view v) { o.warmup = at_least(number<long>(v, "--warmup"), 0L, "--warmup"); }},
+    {"--duration", "S", "chat: seconds measured (default 10).",
+     [](Options& o, std::string_view v) { o.duration = at_least(number<long>(v, "--duration"), 1L, "--duration"); }},
     {"--help", "", "This text.", [](Options&, std::string_view) {}},
 }};
 

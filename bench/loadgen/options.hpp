@@ -23,6 +23,12 @@ struct Options {
   std::chrono::seconds hold{5};             // after the last attempt; 0: until SIGINT/SIGTERM
   std::vector<std::string> source_ips;      // local addresses to connect from, round-robin (empty: the kernel's choice)
   std::string report;                       // also write the final report here
+  // Scenario "chat":
+  std::string chats;                        // file: one `CHAT_ID MEMBER_ID...` per line
+  double send_rate = 0;                     // sends per second, whole process (0: as fast as acks allow)
+  std::size_t window = 4;                   // unanswered sends per connection at most
+  long warmup = 3;                          // seconds of traffic before measuring
+  long duration = 10;                       // seconds measured
   bool quiet = false;                       // no progress lines on stderr
 };
 

@@ -41,5 +41,6 @@ const ScenarioInfo* find_scenario(std::string_view name);
 
 // Scenarios (one file each).
 boost::json::object run_connections(Context& ctx);
+boost::json::object run_chat(Context& ctx);
 
 } // namespace loadgen

@@ -5,8 +5,9 @@
 namespace loadgen {
 
 const ScenarioInfo* find_scenario(std::string_view name) {
-  static constexpr std::array<ScenarioInfo, 1> kScenarios{{
+  static constexpr std::array<ScenarioInfo, 2> kScenarios{{
       {"connections", &run_connections},
+      {"chat", &run_chat},
   }};
   for (const auto& s : kScenarios)
     if (s.name == name) return &s;

@@ -270,6 +270,8 @@ asio::awaitable<void> Server::Core::accept_loop() {
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    // Small frames and answers leave at once instead of waiting for the peer's delayed ACK.
+    socket.set_option(tcp::no_delay(true), ec);
     std::shared_ptr<HttpSession> session;
     {
       std::lock_guard lock(sessions_mutex_);

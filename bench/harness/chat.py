@@ -1,0 +1,123 @@
+"""Scenario `chat`: chat traffic against Parley embedded, one connection per user.
+
+The users (--users) are paired into 1:1 chats and grouped by five into small groups, so
+everyone is in one of each. Per run: a fresh server on the prepared data dir, then two
+phases of the generator (`parley-loadgen chat`): as fast as the acks come back (each
+connection keeps --window sends unanswered), which gives the stored messages per second;
+then at half that rate, which gives the ack latency (send -> `stored`) a server has when it
+is not saturated. Sends come with the realistic extras: a typing frame before one send in
+ten, a receipt.read after one message.new in five."""
+
+import requests
+
+from . import procstat
+from .loadgen import start_generators
+from .report import add_counts, fmt, median_of, merge_histograms
+from .server import ParleyServer
+from .users import prepare_users
+
+GROUP_SIZE = 5
+# The per-connection frame limit (20/s by default) is lifted: the scenario measures how many
+# messages the server stores, with fewer connections than users a real server would have.
+SERVER_ENV = {"PARLEY_WS_FRAMES_PER_SEC": "1000000", "PARLEY_WS_FRAME_BURST": "1000000"}
+TARGET_STORED_PER_S = 50_000
+TARGET_P99_MS = 20
+
+
+def prepare_chats(base_url: str, creds: list[tuple[str, str]], out) -> int:
+    """1:1 chats of users (2i, 2i+1) and groups of five; writes `CHAT_ID MEMBER...` lines."""
+    session = requests.Session()
+    lines = []
+    for i in range(0, len(creds) - 1, 2):
+        (a, token), (b, _) = creds[i], creds[i + 1]
+        r = session.post(base_url + "/api/v1/chats/direct", json={"user_id": b},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        r.raise_for_status()
+        lines.append(f"{r.json()['id']} {a} {b}")
+    for i in range(0, len(creds) - GROUP_SIZE + 1, GROUP_SIZE):
+        members = [u for u, _ in creds[i:i + GROUP_SIZE]]
+        r = session.post(base_url + "/api/v1/chats/groups", json={"name": f"g{i}", "member_ids": members[1:]},
+                         headers={"Authorization": f"Bearer {creds[i][1]}"}, timeout=30)
+        r.raise_for_status()
+        lines.append(" ".join([r.json()["id"], *members]))
+    out.write_text("\n".join(lines) + "\n")
+    return len(lines)
+
+
+def phase(ctx, srv, chats_file, rate: float) -> dict:
+    a = ctx.args
+    before = procstat.sample(srv.pid)
+    gens = start_generators(ctx.loadgen, "chat", srv.ws_url, ctx.credentials, a.users, a.procs or 1, a.threads,
+                            a.concurrency, 0, a.timeout_ms,
+                            ["--chats", str(chats_file), "--send-rate", str(rate / (a.procs or 1)),
+                             "--window", str(a.window), "--warmup", str(a.warmup), "--duration", str(a.duration)])
+    try:
+        reports = [g.wait_event("report", 120 + a.warmup + a.duration) for g in gens]
+    finally:
+        for g in gens:
+            g.kill()
+    after = procstat.sample(srv.pid)
+    return {
+        "rate_asked": rate,
+        "stored_per_s": sum(r["stored_per_s"] for r in reports),
+        "ack_ms": merge_histograms([r["ack_ms"] for r in reports]),
+        **{k: sum(r[k] for r in reports) for k in ("established", "failed", "ended_early", "sent", "stored",
+                                                    "message_new", "receipts", "typing")},
+        "errors": add_counts([r["errors"] for r in reports]),
+        "failures": add_counts([r["failures"] for r in reports]),
+        "server_cpu_s": after["cpu_s"] - before["cpu_s"],
+        "server_peak_rss_kib": after["vmhwm_kib"],
+    }
+
+
+def run(ctx) -> dict:
+    a = ctx.args
+    chats_file = ctx.work_dir / "chats.txt"
+    with ParleyServer(ctx.parley, ctx.data_dir, a.users + 1000, {**SERVER_ENV, **ctx.server_env}, log_name="prepare.log").start() as srv:
+        creds = prepare_users(srv.base_url, ctx.data_dir, a.users, ctx.credentials)
+        count = prepare_chats(srv.base_url, creds, chats_file)
+        ctx.log(f"chat: {a.users} users in {count} chats")
+    runs = []
+    for i in range(a.repeat):
+        with ParleyServer(ctx.parley, ctx.data_dir, a.users + 1000, {**SERVER_ENV, **ctx.server_env}, log_name=f"chat-{i}.log"
+                          ).start() as srv:
+            top = phase(ctx, srv, chats_file, 0)
+            ctx.log(f"  run {i + 1}: max {fmt(top['stored_per_s'], 0)} stored/s, ack p99 {fmt(top['ack_ms']['p99'])} ms")
+            half = phase(ctx, srv, chats_file, top["stored_per_s"] / 2)
+            ctx.log(f"  run {i + 1}: at {fmt(half['rate_asked'], 0)}/s: {fmt(half['stored_per_s'], 0)} stored/s, "
+                    f"ack p50 {fmt(half['ack_ms']['p50'])} p99 {fmt(half['ack_ms']['p99'])} ms")
+        runs.append({"run": i + 1, "max": top, "half": half})
+    return {"runs": runs, "markdown": markdown(runs, ctx)}
+
+
+FIELDS = [("max.stored_per_s", "stored/s at max", 0), ("max.ack_ms.p50", "ack p50 ms at max", 1),
+          ("max.ack_ms.p99", "ack p99 ms at max", 1), ("half.rate_asked", "half rate asked /s", 0),
+          ("half.stored_per_s", "stored/s at half", 0), ("half.ack_ms.p50", "ack p50 ms at half", 2),
+          ("half.ack_ms.p90", "ack p90 ms at half", 2), ("half.ack_ms.p99", "ack p99 ms at half", 2),
+          ("half.ack_ms.max", "ack max ms at half", 1), ("max.server_cpu_s", "server CPU s (max phase)", 1),
+          ("max.server_peak_rss_kib", "server peak RSS KiB", 0)]
+
+
+def markdown(runs: list[dict], ctx) -> str:
+    a, env = ctx.args, ctx.env
+    out = [f"# chat: {a.users} users, 1:1 chats and groups of {GROUP_SIZE}", "",
+           f"- commit {env['commit']}, {env.get('cpu', '')}, {env.get('kernel', '')}",
+           f"- command: `bench/run.sh chat --users {a.users} --repeat {a.repeat} --window {a.window} "
+           f"--warmup {a.warmup} --duration {a.duration}`",
+           f"- each connection keeps at most {a.window} sends unanswered; measured {a.duration} s after "
+           f"{a.warmup} s of warm-up; typing before 1 send in 10, receipt.read after 1 message.new in 5",
+           "", "| figure | " + " | ".join(f"run {r['run']}" for r in runs) + " | median |",
+           "|---|" + "---|" * (len(runs) + 1)]
+    for path, label, digits in FIELDS:
+        values = [median_of([r], path) for r in runs]
+        out.append(f"| {label} | " + " | ".join(fmt(v, digits) for v in values) +
+                   f" | {fmt(median_of(runs, path), digits)} |")
+    stored = median_of(runs, "max.stored_per_s") or 0
+    p99 = median_of(runs, "half.ack_ms.p99") or 0
+    errors = add_counts([r[p]["errors"] for r in runs for p in ("max", "half")])
+    failures = add_counts([r[p]["failures"] for r in runs for p in ("max", "half")])
+    out += ["", f"Targets: at least {TARGET_STORED_PER_S:,} stored messages/s: **{'met' if stored >= TARGET_STORED_PER_S else 'not met'}** "
+            f"({fmt(stored, 0)}/s); p99 ack under {TARGET_P99_MS} ms at half that rate: "
+            f"**{'met' if p99 < TARGET_P99_MS else 'not met'}** ({fmt(p99, 2)} ms).",
+            f"Errors: {errors or 'none'}; connections lost: {failures or 'none'}."]
+    return "\n".join(out) + "\n"
