@@ -24,7 +24,7 @@ namespace json = boost::json;
 
 const Logger kLog{"ws"};
 constexpr std::size_t kMaxTypingChats = 64;   // throttle entries kept per connection
-constexpr std::size_t kMaxQueuedSends = 1000; // per connection; beyond, sends still go, unacked
+constexpr std::size_t kMaxQueuedSends = 1000; // per connection; beyond, sends are refused (retryable)
 
 ws::Frame frame_of(const json::object& obj) { return std::make_shared<const std::string>(json::serialize(obj)); }
 
@@ -238,24 +238,26 @@ void RealtimeService::handle(const std::shared_ptr<Peer>& peer, const std::strin
     in.attachments = std::move(*attachments);
     peer->send({{"type", "ack"}, {"id", id}, {"client_id", in.client_id}, {"status", "accepted"}});
     return asio::post(peer->blocking, [this, peer, id, in = std::move(in)] {
-      bool registered = false;
-      if (std::lock_guard lock(mutex_); peer->queued.size() < kMaxQueuedSends) {
+      const auto refuse = [&](const Error& e) {
+        auto err = error_frame(id, e);
+        err["client_id"] = in.client_id;
+        peer->send(err);
+      };
+      {
+        // Registered before submitting: the answer may come (to settle()) before submit() returns.
+        std::lock_guard lock(mutex_);
+        if (peer->queued.size() >= kMaxQueuedSends)
+          return refuse(Error::unavailable("send_queue_full", "too many sends waiting for an answer; retry"));
         peer->queued[in.client_id] = id;
-        registered = true;
       }
       auto sent = messages_.submit(peer->who.user_id, in);
       if (sent && !*sent) return; // queued: settle() answers
       {
-        // Stored at once. A new message's message.new was published before submit() returned,
-        // and settle() answered it then: its entry is gone.
+        // Answered here, unless settle() did already (its entry is gone then).
         std::lock_guard lock(mutex_);
-        if (registered && peer->queued.erase(in.client_id) == 0) return;
+        if (peer->queued.erase(in.client_id) == 0) return;
       }
-      if (!sent) {
-        auto err = error_frame(id, sent.error());
-        err["client_id"] = in.client_id;
-        return peer->send(err);
-      }
+      if (!sent) return refuse(sent.error());
       peer->send(stored_ack(id, message_json((*sent)->message)));
     });
   }

@@ -152,7 +152,7 @@ describe('outbox', () => {
 describe('isPermanent', () => {
   it('retries what a server part being down or busy refused, and nothing the request itself caused', () => {
     for (const code of ['rate_limited', 'storage_busy', 'internal', 'log_unavailable', 'storage_unavailable',
-      'upstream_unavailable', 'keys_unavailable', 'seq_contention'])
+      'upstream_unavailable', 'keys_unavailable', 'seq_contention', 'send_queue_full'])
       expect(isPermanent(new FrameError(code, 'x')), code).toBe(false);
     for (const code of ['invalid_body', 'chat_not_found', 'not_author', 'invalid_client_id'])
       expect(isPermanent(new FrameError(code, 'x')), code).toBe(true);

@@ -49,7 +49,7 @@ export interface OutboxOptions {
   backoff?: BackoffPolicy;
 }
 
-const RETRYABLE_FRAME_ERRORS = ['rate_limited', 'internal', 'storage_busy', 'seq_contention', 'internal_error'];
+const RETRYABLE_FRAME_ERRORS = ['rate_limited', 'internal', 'storage_busy', 'seq_contention', 'send_queue_full', 'internal_error'];
 
 /** Errors that a retry cannot fix: the request itself is refused. */
 export function isPermanent(e: unknown): boolean {
