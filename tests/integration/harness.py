@@ -364,6 +364,9 @@ class ParleyFactory:
             "PARLEY_RATE_IP_PER_MIN": "100000",
             "PARLEY_RATE_ACCOUNT_PER_MIN": "100000",
             "PARLEY_OTP_RESEND_COOLDOWN_S": "0",
+            # Tests send frames back to back: the per-connection frame limit would make them
+            # depend on the machine's speed. test_ws_limits.py sets it where it is the subject.
+            "PARLEY_WS_FRAME_BURST": "1000",
             **FAST_ARGON2,
         }
 
