@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import chat, connections, peers, report  # noqa: E402
+from harness import chat, connections, fanout, peers, report  # noqa: E402
 from harness.server import BENCH_SETTINGS  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-SCENARIOS = {"connections": connections, "chat": chat}
+SCENARIOS = {"connections": connections, "chat": chat, "fanout": fanout}
 
 
 @dataclass
@@ -97,7 +97,10 @@ def main() -> int:
     p.add_argument("--window", type=int, default=4, help="chat: unanswered sends per connection (default 4)")
     p.add_argument("--warmup", type=int, default=3, help="chat: seconds of traffic before measuring (default 3)")
     p.add_argument("--duration", type=int, default=10, help="chat: seconds measured per phase (default 10)")
+    p.add_argument("--distributed", action="store_true",
+                   help="chat: against the distributed stack of scripts/cluster.sh (Release), not embedded")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
+    fanout.add_arguments(p)
     args = p.parse_args()
 
     parley = args.build_dir / "bin" / "parley"

@@ -11,7 +11,8 @@ ten, a receipt.read after one message.new in five."""
 import requests
 
 from . import procstat
-from .loadgen import start_generators
+from .cluster import Cluster
+from .loadgen import Generator, start_generators
 from .report import add_counts, fmt, median_of, merge_histograms
 from .server import ParleyServer
 from .users import prepare_users
@@ -44,6 +45,19 @@ def prepare_chats(base_url: str, creds: list[tuple[str, str]], out) -> int:
     return len(lines)
 
 
+def combined(reports: list[dict], rate: float) -> dict:
+    """The generators' reports of one phase as one."""
+    return {
+        "rate_asked": rate,
+        "stored_per_s": sum(r["stored_per_s"] for r in reports),
+        "ack_ms": merge_histograms([r["ack_ms"] for r in reports]),
+        **{k: sum(r[k] for r in reports) for k in ("established", "failed", "ended_early", "sent", "stored",
+                                                    "message_new", "receipts", "typing")},
+        "errors": add_counts([r["errors"] for r in reports]),
+        "failures": add_counts([r["failures"] for r in reports]),
+    }
+
+
 def phase(ctx, srv, chats_file, rate: float) -> dict:
     a = ctx.args
     before = procstat.sample(srv.pid)
@@ -57,21 +71,71 @@ def phase(ctx, srv, chats_file, rate: float) -> dict:
         for g in gens:
             g.kill()
     after = procstat.sample(srv.pid)
-    return {
-        "rate_asked": rate,
-        "stored_per_s": sum(r["stored_per_s"] for r in reports),
-        "ack_ms": merge_histograms([r["ack_ms"] for r in reports]),
-        **{k: sum(r[k] for r in reports) for k in ("established", "failed", "ended_early", "sent", "stored",
-                                                    "message_new", "receipts", "typing")},
-        "errors": add_counts([r["errors"] for r in reports]),
-        "failures": add_counts([r["failures"] for r in reports]),
-        "server_cpu_s": after["cpu_s"] - before["cpu_s"],
-        "server_peak_rss_kib": after["vmhwm_kib"],
-    }
+    return {**combined(reports, rate), "server_cpu_s": after["cpu_s"] - before["cpu_s"],
+            "server_peak_rss_kib": after["vmhwm_kib"]}
+
+
+def distributed_phase(ctx, cluster: Cluster, chats_file, rate: float) -> dict:
+    """One phase against the two ws nodes (half the users on each), with the CPU seconds every
+    process of the stack spent meanwhile."""
+    a = ctx.args
+    urls = cluster.ws_urls()
+    before = cluster.cpu()
+    gens, first = [], 0
+    for i, url in enumerate(urls):
+        n = a.users // len(urls) + (1 if i < a.users % len(urls) else 0)
+        gens.append(Generator([str(ctx.loadgen), "chat", "--url", url, "--credentials", str(ctx.credentials),
+                               "--first-credential", str(first), "--connections", str(n), "--threads", "1",
+                               "--timeout-ms", str(a.timeout_ms), "--chats", str(chats_file),
+                               "--send-rate", str(rate / len(urls)), "--window", str(a.window),
+                               "--warmup", str(a.warmup), "--duration", str(a.duration)]))
+        first += n
+    try:
+        reports = [g.wait_event("report", 180 + a.warmup + a.duration) for g in gens]
+    finally:
+        for g in gens:
+            g.kill()
+    after = cluster.cpu()
+    return {**combined(reports, rate), "cpu_s": {name: after[name] - before[name] for name in after}}
+
+
+def run_distributed(ctx) -> dict:
+    a = ctx.args
+    chats_file = ctx.work_dir / "chats.txt"
+    service_env = {**{k: v for k, v in ctx.settings.items() if k.startswith("PARLEY_") and "CONNECTIONS" not in k},
+                   **SERVER_ENV}
+    runs = []
+    with Cluster(ctx.repo, ctx.work_dir / "cluster", service_env) as cluster:
+        creds = prepare_users(cluster.base_url, cluster.mail_data_dir, a.users, ctx.credentials)
+        count = prepare_chats(cluster.base_url, creds, chats_file)
+        ctx.log(f"chat (distributed): {a.users} users in {count} chats")
+        for i in range(a.repeat):
+            top = distributed_phase(ctx, cluster, chats_file, 0)
+            ctx.log(f"  run {i + 1}: max {fmt(top['stored_per_s'], 0)} stored/s, ack p99 {fmt(top['ack_ms']['p99'])} ms")
+            half = distributed_phase(ctx, cluster, chats_file, top["stored_per_s"] / 2)
+            ctx.log(f"  run {i + 1}: at {fmt(half['rate_asked'], 0)}/s: {fmt(half['stored_per_s'], 0)} stored/s, "
+                    f"ack p50 {fmt(half['ack_ms']['p50'])} p99 {fmt(half['ack_ms']['p99'])} ms")
+            runs.append({"run": i + 1, "max": top, "half": half})
+    return {"runs": runs, "markdown": markdown(runs, ctx) + cpu_table(runs)}
+
+
+def cpu_table(runs: list[dict]) -> str:
+    """Where the time went in the max phase: CPU seconds per process, medians over runs."""
+    names = list(runs[0]["max"]["cpu_s"])
+    total = median_of([{"t": sum(r["max"]["cpu_s"].values())} for r in runs], "t") or 1
+    out = ["", "## Where the CPU time went (max phase, medians)", "",
+           "| process | CPU s | share | CPU ms per stored message |", "|---|---|---|---|"]
+    stored = median_of(runs, "max.stored") or 1  # the whole phase's, as the CPU time is
+    for name in sorted(names, key=lambda n: -(median_of(runs, f"max.cpu_s.{n}") or 0)):
+        cpu = median_of(runs, f"max.cpu_s.{name}") or 0
+        out.append(f"| {name} | {fmt(cpu, 2)} | {fmt(100 * cpu / total, 0)}% | {fmt(1000 * cpu / stored, 3)} |")
+    return "\n".join(out) + "\n"
 
 
 def run(ctx) -> dict:
     a = ctx.args
+    if a.distributed:
+        return run_distributed(ctx)
     chats_file = ctx.work_dir / "chats.txt"
     with ParleyServer(ctx.parley, ctx.data_dir, a.users + 1000, {**SERVER_ENV, **ctx.server_env}, log_name="prepare.log").start() as srv:
         creds = prepare_users(srv.base_url, ctx.data_dir, a.users, ctx.credentials)

@@ -23,7 +23,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import FAST_ARGON2, REPO_ROOT
+from harness import FAST_ARGON2, REPO_ROOT, parallel
 from ws_client import WsClient, cid
 
 CLUSTER = REPO_ROOT / "scripts" / "cluster.sh"
@@ -280,26 +280,17 @@ def send_load(members: list[Member], per_member: int, deadline: float, pace_s: f
     """Every member sends `per_member` messages (one at a time, each until stored), all in
     parallel; returns client_id -> its (first) stored ack."""
     stored: dict[str, dict] = {}
-    failures: list[str] = []
     lock = threading.Lock()
 
     def run(m: Member):
-        try:
-            for i in range(per_member):
-                key = f"{m.name}-{i}-{cid()[:8]}"
-                ack = m.send_until_stored(key, f"body of {key}", deadline)
-                with lock:
-                    stored[key] = ack
-                time.sleep(pace_s)
-        except Exception as e:  # noqa: BLE001 - reported below
-            failures.append(f"{m.name}: {e}")
+        for i in range(per_member):
+            key = f"{m.name}-{i}-{cid()[:8]}"
+            ack = m.send_until_stored(key, f"body of {key}", deadline)
+            with lock:
+                stored[key] = ack
+            time.sleep(pace_s)
 
-    threads = [threading.Thread(target=run, args=(m,), daemon=True) for m in members]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(max(1.0, deadline - time.monotonic() + 5))
-    assert not failures, failures
+    parallel(run, members, timeout=max(1.0, deadline - time.monotonic() + 5))
     assert len(stored) == len(members) * per_member
     return stored
 
