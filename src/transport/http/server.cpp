@@ -77,16 +77,18 @@ class Server::Core {
   std::optional<Upgrade> upgrade_;
   HttpMetrics& metrics_;
   Pipeline pipeline_;
-  asio::thread_pool pool_;
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  asio::signal_set signals_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopping_{false};
+  // Declared before ioc_, so destroyed after it: connections still held by its pending
+  // handlers unregister themselves when those are destroyed.
   std::mutex sessions_mutex_;
   // Every open connection: its HTTP session, or none once upgraded.
   std::unordered_map<std::uint64_t, std::weak_ptr<HttpSession>> sessions_;
   std::uint64_t next_session_id_ = 0;
+  asio::thread_pool pool_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
 };
 
 // Counts one connection as open (max_connections, the metrics, graceful shutdown) for as long
