@@ -19,6 +19,6 @@ if [[ ! -f $dir/build.ninja ]]; then
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPARLEY_SANITIZE=OFF -DPARLEY_BENCH=ON \
     "${launcher[@]}" >/dev/null
 fi
-cmake --build "$dir" --target parley parley-loadgen >&2
+cmake --build "$dir" --target parley parley-loadgen parley-ceiling >&2
 
 exec /usr/bin/python3 bench/bench.py "$@"

@@ -31,6 +31,13 @@ PROTOCOL = "centrifugo"  # parley-loadgen --protocol
 PING_INTERVAL = "15s"
 
 
+# Channels `fanout:…` for the fanout scenario: a connected client may subscribe, and publish
+# once subscribed (as only a member sends to a Parley group); no history, presence or
+# join/leave, so a publication is only fanned out. Unused channels cost nothing.
+FANOUT_NAMESPACE = {"name": "fanout", "history_size": 0, "presence": False, "join_leave": False,
+                    "allow_subscribe_for_client": True, "allow_publish_for_subscriber": True}
+
+
 def binary(repo: Path) -> Path:
     """The Centrifugo binary, built first when missing (Go module proxy; minutes the first time)."""
     out = subprocess.run([str(repo / "bench" / "peers" / "centrifugo.sh")], check=True, capture_output=True,
@@ -55,7 +62,8 @@ def config(port: int, secret: str) -> dict:
             "allowed_origins": [f"http://127.0.0.1:{port}"],
             "ping_interval": PING_INTERVAL,
         },
-        "channel": {"without_namespace": {"history_size": 0, "presence": False, "join_leave": False}},
+        "channel": {"without_namespace": {"history_size": 0, "presence": False, "join_leave": False},
+                    "namespaces": [FANOUT_NAMESPACE]},
         "health": {"enabled": True},       # /health: the readiness check below
         "usage_stats": {"disabled": True},  # it would report to the internet once a day
     }

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import centrifugo
+from . import ceiling, centrifugo
 from .server import ParleyServer
 from .users import prepare_users
 
-NAMES = ("parley", "centrifugo")
+NAMES = ("parley", "centrifugo", "ceiling")
 
 
 @dataclass
@@ -57,6 +57,20 @@ def centrifugo_peer(ctx) -> Peer:
     return Peer("centrifugo", centrifugo.PROTOCOL, creds, start, version, json.dumps(shown, indent=2).splitlines())
 
 
+def ceiling_peer(ctx) -> Peer:
+    """parley-ceiling (built with the bench); every connection in one group unless a scenario
+    writes its own credentials (see harness/ceiling.py)."""
+    binary = ctx.loadgen.parent / "parley-ceiling"
+    creds = ctx.work_dir / "ceiling-credentials.txt"
+    ceiling.write_credentials(creds, ["g0"] * ctx.args.users)
+
+    def start(_n: int, log_name: str) -> ceiling.CeilingServer:
+        return ceiling.CeilingServer(binary, ctx.work_dir, log_name=log_name).start()
+
+    return Peer("ceiling", ceiling.PROTOCOL, creds, start, f"commit {ctx.env['commit']}",
+                ["parley-ceiling --listen 127.0.0.1:<free port>  (I/O threads: one per core)"])
+
+
 def prepare(ctx, names: list[str]) -> list[Peer]:
-    makers = {"parley": parley, "centrifugo": centrifugo_peer}
+    makers = {"parley": parley, "centrifugo": centrifugo_peer, "ceiling": ceiling_peer}
     return [makers[name](ctx) for name in names]

@@ -34,9 +34,9 @@ struct Flag {
   std::function<void(Options&, std::string_view)> set;
 };
 
-const std::array<Flag, 19> kFlags{{
+const std::array<Flag, 20> kFlags{{
     {"--url", "ws://HOST:PORT", "Server to connect to (required).", [](Options& o, std::string_view v) { o.url = v; }},
-    {"--protocol", "NAME", "Wire protocol: parley (default) or centrifugo.",
+    {"--protocol", "NAME", "Wire protocol: parley (default), centrifugo or ceiling.",
      [](Options& o, std::string_view v) { o.protocol = v; }},
     {"--credentials", "FILE", "One `[USER_ID ]TOKEN` per line; connections take them round-robin (required).",
      [](Options& o, std::string_view v) { o.credentials = v; }},
@@ -77,6 +77,8 @@ const std::array<Flag, 19> kFlags{{
      }},
     {"--report", "FILE", "Also write the final report (JSON) to FILE.",
      [](Options& o, std::string_view v) { o.report = v; }},
+    {"--plan", "FILE", "fanout: groups, publishers and phases (JSON written by bench/harness/fanout.py).",
+     [](Options& o, std::string_view v) { o.plan = v; }},
     {"--quiet", "", "No progress lines on stderr.", [](Options& o, std::string_view) { o.quiet = true; }},
     {"--chats", "FILE", "chat: one `CHAT_ID MEMBER_ID...` per line; users send to their chats.",
      [](Options& o, std::string_view v) { o.chats = v; }},
@@ -99,7 +101,9 @@ void usage(std::ostream& out) {
   out << "usage: parley-loadgen SCENARIO --url ws://HOST:PORT --credentials FILE [options]\n\n"
          "Scenarios:\n"
          "  connections  open --connections idle authenticated WebSocket connections, hold them,\n"
-         "               report connect rate, attempt latency and errors\n\n"
+         "               report connect rate, attempt latency and errors\n"
+         "  fanout       members of groups connected, some publishing (--plan); report deliveries/s\n"
+         "               and delivery latency (publisher's send -> each member's receipt)\n\n"
          "Options:\n";
   for (const auto& f : kFlags) {
     // Streamed piecewise: GCC 12 warns (-Wrestrict, a false positive) on "lit" + string at -O3.

@@ -23,6 +23,7 @@ struct Options {
   std::chrono::seconds hold{5};             // after the last attempt; 0: until SIGINT/SIGTERM
   std::vector<std::string> source_ips;      // local addresses to connect from, round-robin (empty: the kernel's choice)
   std::string report;                       // also write the final report here
+  std::string plan;                         // scenario "fanout": its plan (JSON, see fanout.cpp)
   // Scenario "chat":
   std::string chats;                        // file: one `CHAT_ID MEMBER_ID...` per line
   double send_rate = 0;                     // sends per second, whole process (0: as fast as acks allow)

@@ -2,6 +2,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "loadgen/json_scan.hpp"
+
 namespace loadgen {
 namespace {
 
@@ -40,6 +42,38 @@ Protocol::Outcome ParleyProtocol::on_opening_frame(std::string_view frame) const
   if (type->as_string() == "hello") return {Verdict::established, {}};
   // hello is queued first, so anything else before it is a protocol change worth reporting.
   return {Verdict::refused, "expected hello, got " + std::string(type->as_string())};
+}
+
+std::string ParleyProtocol::publish_frame(std::string_view group, std::uint64_t id, std::string_view body) const {
+  // client_id makes a send idempotent per sender and chat, also across server restarts on one
+  // data dir: the id alone would repeat from run to run, the body's first word does not.
+  const auto id_text = std::to_string(id);
+  const auto first_word = body.substr(0, body.find(' '));
+  std::string frame;
+  frame.reserve(96 + group.size() + body.size());
+  frame.append(R"({"type":"message.send","id":)").append(id_text);
+  frame.append(R"(,"chat_id":")").append(group);
+  frame.append(R"(","client_id":"f)").append(id_text).append("-").append(first_word);
+  frame.append(R"(","body":")").append(body).append("\"}");
+  return frame;
+}
+
+void ParleyProtocol::read_items(std::string_view frame, const std::function<void(const Item&)>& each) const {
+  const auto type = string_field(frame, "type");
+  if (!type) return each(Item{});
+  if (*type == "message.new") {
+    if (const auto body = string_field(frame, "body")) return each(Item{Item::Kind::delivery, *body, 0, {}});
+  } else if (*type == "ack") {
+    // `accepted` only says the frame was read; `stored` (or an error) settles the send.
+    if (string_field(frame, "status") == "stored") {
+      if (const auto id = uint_field(frame, "id")) return each(Item{Item::Kind::answer, {}, *id, {}});
+    }
+  } else if (*type == "error") {
+    // id 0: an error that answers no request of ours (e.g. rate_limited has "id":null).
+    return each(Item{
+        Item::Kind::answer, {}, uint_field(frame, "id").value_or(0), string_field(frame, "code").value_or("error")});
+  }
+  each(Item{});
 }
 
 } // namespace loadgen

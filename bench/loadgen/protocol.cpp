@@ -3,6 +3,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "loadgen/ceiling_protocol.hpp"
 #include "loadgen/centrifugo_protocol.hpp"
 #include "loadgen/parley_protocol.hpp"
 
@@ -28,7 +29,8 @@ std::vector<Credential> load_credentials(const std::string& path) {
 std::unique_ptr<Protocol> make_protocol(std::string_view name) {
   if (name == "parley") return std::make_unique<ParleyProtocol>();
   if (name == "centrifugo") return std::make_unique<CentrifugoProtocol>();
-  throw std::invalid_argument("unknown protocol '" + std::string(name) + "' (known: parley, centrifugo)");
+  if (name == "ceiling") return std::make_unique<CeilingProtocol>();
+  throw std::invalid_argument("unknown protocol '" + std::string(name) + "' (known: parley, centrifugo, ceiling)");
 }
 
 } // namespace loadgen

@@ -42,5 +42,6 @@ const ScenarioInfo* find_scenario(std::string_view name);
 // Scenarios (one file each).
 boost::json::object run_connections(Context& ctx);
 boost::json::object run_chat(Context& ctx);
+boost::json::object run_fanout(Context& ctx);
 
 } // namespace loadgen

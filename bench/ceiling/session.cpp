@@ -1,0 +1,81 @@
+#include "ceiling/session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+namespace ceiling {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+constexpr std::string_view kPrefix = "/ws?group=";
+
+Session::Session(asio::ip::tcp::socket socket, Groups& groups) : ws_(std::move(socket)), groups_(groups) {}
+
+asio::awaitable<void> Session::run() {
+  boost::system::error_code ec;
+  beast::flat_buffer buffer;
+  http::request<http::string_body> req;
+  co_await http::async_read(ws_.next_layer(), buffer, req, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  const std::string_view target(req.target().data(), req.target().size());
+  if (!websocket::is_upgrade(req) || !target.starts_with(kPrefix) || target.size() == kPrefix.size()) {
+    http::response<http::string_body> res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "text/plain");
+    res.body() = "ok\n";
+    res.prepare_payload();
+    res.keep_alive(false);
+    co_await http::async_write(ws_.next_layer(), res, asio::redirect_error(asio::use_awaitable, ec));
+    ws_.next_layer().close(ec);
+    co_return;
+  }
+  const std::string group(target.substr(kPrefix.size()));
+  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws_.read_message_max(64 * 1024);
+  co_await ws_.async_accept(req, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  ws_.text(true);
+  send(std::make_shared<const std::string>(R"({"type":"hello"})"));
+  groups_.join(group, shared_from_this());
+
+  buffer.clear();
+  for (;;) {
+    co_await ws_.async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    groups_.broadcast(group, std::make_shared<const std::string>(beast::buffers_to_string(buffer.data())));
+    buffer.consume(buffer.size());
+  }
+  groups_.leave(group, this);
+  open_ = false;
+  queue_.clear();
+}
+
+void Session::send(Frame frame) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+    if (!self->open_) return;
+    self->queue_.push_back(std::move(frame));
+    if (self->queue_.size() == 1) self->write_front();
+  });
+}
+
+void Session::write_front() {
+  ws_.async_write(asio::buffer(*queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (ec) {
+      self->queue_.clear();
+      return;
+    }
+    self->queue_.pop_front();
+    if (!self->queue_.empty()) self->write_front();
+  });
+}
+
+} // namespace ceiling

@@ -1,0 +1,38 @@
+#pragma once
+// One connection of the ceiling server, on its own strand: reads the HTTP request, upgrades
+// `GET /ws?group=G` (anything else gets 200 "ok", which is the readiness check), greets with
+// {"type":"hello"}, joins G, then broadcasts every text frame it reads to G. Outbound frames
+// wait in a queue with exactly one write in flight (as Parley's connections do, unbounded
+// here: the bench's publishers bound what is in flight).
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "ceiling/groups.hpp"
+
+namespace ceiling {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  // `socket`'s executor is the connection's strand.
+  Session(boost::asio::ip::tcp::socket socket, Groups& groups);
+
+  boost::asio::awaitable<void> run();
+  // Queues a frame; thread-safe.
+  void send(Frame frame);
+
+ private:
+  void write_front(); // on the strand, with a frame queued and none in flight
+
+  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
+  Groups& groups_;
+  std::deque<Frame> queue_; // on the strand only
+  bool open_ = true;
+};
+
+} // namespace ceiling

@@ -1,0 +1,211 @@
+"""The `fanout` report: medians per server and group size, Parley against each other server
+pair by pair (neighbouring runs of one size and repeat), the targets, every run."""
+
+import statistics
+
+from .report import add_counts, fmt, median_of
+
+BASE = "parley"
+# Reported, never asserted: Parley's deliveries/s at max rate at least TARGET_VS_CENTRIFUGO
+# times Centrifugo's with a p99 delivery latency (fixed rate) no higher, and at least
+# TARGET_VS_CEILING of the ceiling's.
+TARGET_VS_CENTRIFUGO = 2.0
+TARGET_VS_CEILING = 0.70
+
+SUMMARY_FIELDS = [
+    "failed", "dropped", "missing", "fixed.delivered_per_s", "fixed.latency_ms.p50", "fixed.latency_ms.p90",
+    "fixed.latency_ms.p99", "fixed.latency_ms.max", "fixed.server_cpu_s", "fixed.server_cpu_us_per_delivery",
+    "max.published_per_s", "max.delivered_per_s", "max.latency_ms.p50", "max.latency_ms.p90", "max.latency_ms.p99",
+    "max.latency_ms.max", "max.server_cpu_s", "max.server_cpu_us_per_delivery", "max.generators_cpu_s",
+    "max.bytes_per_delivery", "max.deliveries_per_frame", "server.peak_rss_kib",
+]
+# (label, dotted field, digits, scale): compared pair by pair.
+COMPARED = [
+    ("deliveries/s at max", "max.delivered_per_s", 0, 1),
+    ("p99 ms at fixed rate", "fixed.latency_ms.p99", 2, 1),
+    ("p99 ms at max", "max.latency_ms.p99", 1, 1),
+    ("CPU µs/delivery at max", "max.server_cpu_us_per_delivery", 2, 1),
+    ("peak RSS MiB", "server.peak_rss_kib", 1, 1 / 1024),
+]
+
+
+def summarize(runs: list[dict]) -> list[dict]:
+    """Medians per server and group size, in the order the servers were given."""
+    out = []
+    for name in dict.fromkeys(r["server_name"] for r in runs):
+        for size in dict.fromkeys(r["size"] for r in runs):
+            mine = [r for r in runs if r["server_name"] == name and r["size"] == size]
+            if not mine:
+                continue
+            row = {"server_name": name, "size": size, "runs": len(mine), "groups": mine[0]["groups"],
+                   "publishers": mine[0]["publishers"]}
+            for f in SUMMARY_FIELDS:
+                row[f] = median_of(mine, f)
+            row["failures"] = add_counts([r["failures"] for r in mine])
+            row["errors"] = add_counts([r["errors"] for r in mine])
+            out.append(row)
+    return out
+
+
+def _ratio(a, b):
+    return a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else None
+
+
+def pairs(runs: list[dict]) -> dict:
+    """Parley / OTHER for each (size, repeat) both ran, and the median of those ratios."""
+    others = [n for n in dict.fromkeys(r["server_name"] for r in runs) if n != BASE]
+    by_key = {(r["server_name"], r["size"], r["run"]): r for r in runs}
+    out, medians = [], []
+    for other in others:
+        for size in dict.fromkeys(r["size"] for r in runs):
+            mine = []
+            for i in sorted({r["run"] for r in runs if r["size"] == size}):
+                a, b = by_key.get((BASE, size, i)), by_key.get((other, size, i))
+                if not a or not b:
+                    continue
+                row = {"against": other, "size": size, "run": i}
+                for _, path, _, _ in COMPARED:
+                    va, vb = median_of([a], path), median_of([b], path)
+                    row[path] = {BASE: va, other: vb, "ratio": _ratio(va, vb)}
+                mine.append(row)
+            if not mine:
+                continue
+            out += mine
+            med = {"against": other, "size": size, "pairs": len(mine)}
+            for _, path, _, _ in COMPARED:
+                ratios = [r[path]["ratio"] for r in mine if r[path]["ratio"] is not None]
+                med[path] = statistics.median(ratios) if ratios else None
+            medians.append(med)
+    return {"pairs": out, "medians": medians}
+
+
+def _targets(comparison: dict) -> list[str]:
+    lines = []
+    for med in comparison["medians"]:
+        rate, p99 = med["max.delivered_per_s"], med["fixed.latency_ms.p99"]
+        if rate is None:
+            continue
+        if med["against"] == "centrifugo":
+            ok = rate >= TARGET_VS_CENTRIFUGO and p99 is not None and p99 <= 1
+            lines.append(f"- groups of {med['size']:,}: Parley / Centrifugo deliveries/s at max {rate:.2f} "
+                         f"({'≥' if rate >= TARGET_VS_CENTRIFUGO else '<'} {TARGET_VS_CENTRIFUGO:g}), p99 at the "
+                         f"fixed rate {fmt(p99, 2)} ({'≤' if p99 is not None and p99 <= 1 else '>'} 1) "
+                         f"→ **{'met' if ok else 'not met'}**")
+        elif med["against"] == "ceiling":
+            ok = rate >= TARGET_VS_CEILING
+            lines.append(f"- groups of {med['size']:,}: Parley / ceiling deliveries/s at max {rate:.2f} "
+                         f"({'≥' if ok else '<'} {TARGET_VS_CEILING:.2f}) → **{'met' if ok else 'not met'}**")
+    return lines
+
+
+def _comparison(comparison: dict) -> list[str]:
+    if not comparison["medians"]:
+        return []
+    lines = []
+    for other in dict.fromkeys(m["against"] for m in comparison["medians"]):
+        lines += ["", f"## Parley / {other}, pair by pair", "",
+                  f"Each pair is one Parley run and the {other} run of the same group size and repeat. "
+                  "Cells: Parley / other = ratio (above 1: Parley delivers more, or is slower, uses more CPU "
+                  "or memory).", "",
+                  "| group size | pair | " + " | ".join(label for label, _, _, _ in COMPARED) + " |",
+                  "|---:|---:|" + "---|" * len(COMPARED)]
+        for med in (m for m in comparison["medians"] if m["against"] == other):
+            for p in comparison["pairs"]:
+                if p["against"] != other or p["size"] != med["size"]:
+                    continue
+                cells = [f"{fmt(_scaled(p[path][BASE], k), d)} / {fmt(_scaled(p[path][other], k), d)} = "
+                         f"{fmt(p[path]['ratio'], 2)}" for _, path, d, k in COMPARED]
+                lines.append(f"| {p['size']:,} | {p['run']} | " + " | ".join(cells) + " |")
+            lines.append(f"| {med['size']:,} | **median** | " +
+                         " | ".join(f"**{fmt(med[path], 2)}**" for _, path, _, _ in COMPARED) + " |")
+    lines += ["", f"Targets (medians of the pair ratios): Parley delivers at least {TARGET_VS_CENTRIFUGO:g}× "
+              f"Centrifugo's messages/s at max rate with a p99 delivery latency at the fixed rate no higher "
+              f"than Centrifugo's, and at least {TARGET_VS_CEILING:.0%} of the ceiling's:", ""]
+    lines += _targets(comparison)
+    return lines
+
+
+def _scaled(v, k):
+    return None if v is None else v * k
+
+
+def markdown(summary: list[dict], runs: list[dict], comparison: dict, servers: list, env: dict, args) -> str:
+    mib = lambda kib: None if kib is None else kib / 1024  # noqa: E731
+    names = ", ".join(f"{p.name} ({p.version})" for p in servers)
+    sizes = ",".join(str(s) for s in args.groups)
+    lines = [
+        "# Benchmark: fanout", "",
+        f"{env['date']} · commit {env['commit']}{' (dirty)' if env['dirty'] else ''} · {env['cpu']} · "
+        f"{env['cores']} cores · {env['memory_gib']} GiB · Linux {env['kernel']}", "",
+        f"Servers: {names}.", "",
+        f"Command: `bench/run.sh fanout --groups {sizes} --servers {','.join(p.name for p in servers)} "
+        f"--repeat {args.repeat}` (members {args.members}, publishers {args.publishers}, fixed rate "
+        f"{args.fixed_rate:g} deliveries/s, window {args.fanout_window:,} deliveries, {args.fanout_warmup:g} s warm-up + "
+        f"{args.fanout_duration:g} s measured per phase, body {args.body_bytes} bytes, generators "
+        f"{args.procs or 2} × {args.threads} thread).", "",
+        f"{args.members:,} connections per run, one per user, all members of groups of the given size "
+        f"({args.members:,} / size groups); the first members of each group publish. A delivery is one member "
+        "receiving one publication (the publisher's own copy included); its latency is the member's receipt "
+        "time minus the send time the publisher wrote into the body (CLOCK_MONOTONIC, one clock for every "
+        "process on the host). Phase *fixed*: publications at the fixed delivery rate divided by the group "
+        "size, spread over the publishers. Phase *max*: every publisher sends as fast as its share of the "
+        "window allows: window ÷ group size publications without their final answer (Parley: its `stored` ack "
+        "or an error; Centrifugo: the publish reply; the ceiling has no answer: the publisher's own copy). "
+        "Each Parley run starts from a copy of the prepared data dir (users and groups, no messages). Servers and "
+        "generators share the machine's cores. Servers run one after the other for each size and repeat "
+        f"({', '.join(p.name for p in servers)}, ...).", "",
+        f"## Summary (median of {args.repeat} run{'s' if args.repeat > 1 else ''})", "",
+        "| server | group size × groups | publishers | fixed: deliveries/s | fixed: p50 / p90 / p99 / max (ms) "
+        "| max: publications/s | max: **deliveries/s** | max: p50 / p99 / max (ms) | server CPU s (max) "
+        "| CPU µs/delivery fixed / max | peak RSS (MiB) | bytes/delivery | deliveries/frame | failed / dropped |",
+        "|---|---|---:|---:|---|---:|---:|---|---:|---|---:|---:|---:|---|",
+    ]
+    for s in summary:
+        lines.append(
+            f"| {s['server_name']} | {s['size']:,} × {s['groups']} | {s['publishers']} "
+            f"| {fmt(s['fixed.delivered_per_s'], 0)} "
+            f"| {fmt(s['fixed.latency_ms.p50'], 2)} / {fmt(s['fixed.latency_ms.p90'], 2)} / "
+            f"{fmt(s['fixed.latency_ms.p99'], 2)} / {fmt(s['fixed.latency_ms.max'], 1)} "
+            f"| {fmt(s['max.published_per_s'], 0)} | **{fmt(s['max.delivered_per_s'], 0)}** "
+            f"| {fmt(s['max.latency_ms.p50'], 1)} / {fmt(s['max.latency_ms.p99'], 1)} / "
+            f"{fmt(s['max.latency_ms.max'], 1)} | {fmt(s['max.server_cpu_s'], 2)} "
+            f"| {fmt(s['fixed.server_cpu_us_per_delivery'], 2)} / {fmt(s['max.server_cpu_us_per_delivery'], 2)} "
+            f"| {fmt(mib(s['server.peak_rss_kib']))} | {fmt(s['max.bytes_per_delivery'], 0)} "
+            f"| {fmt(s['max.deliveries_per_frame'], 1)} | {fmt(s['failed'], 0)} / {fmt(s['dropped'], 0)} |")
+    killed = [r for r in runs if r["server"].get("killed")]
+    if killed:
+        names = ", ".join(sorted({r["server_name"] for r in killed}))
+        lines += ["", f"{len(killed)} of {len(runs)} runs ended with the server ({names}) killed: it had not exited "
+                  "3 s after SIGTERM, still working through what the run queued (Parley: a notification check "
+                  "per recipient per message, scheduled by an event-log consumer that falls behind at max rate). "
+                  "That work is not in the measured windows' CPU time."]
+    lines += _comparison(comparison)
+    lines += ["", "## Runs", "",
+              "| server | size | run | fixed: deliveries/s, p99 (ms) | max: deliveries/s, p99 (ms) "
+              "| server CPU s fixed / max | generators CPU s (max) | sent | delivered | missing | failed | dropped |",
+              "|---|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in runs:
+        f, m = r["fixed"], r["max"]
+        lines.append(
+            f"| {r['server_name']} | {r['size']:,} | {r['run']} "
+            f"| {fmt(f['delivered_per_s'], 0)}, {fmt(f['latency_ms']['p99'], 2)} "
+            f"| {fmt(m['delivered_per_s'], 0)}, {fmt(m['latency_ms']['p99'], 1)} "
+            f"| {fmt(f['server_cpu_s'], 2)} / {fmt(m['server_cpu_s'], 2)} | {fmt(m['generators_cpu_s'], 2)} "
+            f"| {r['sent']:,} | {r['delivered']:,} | {r['missing']:,} | {r['failed']:,} | {r['dropped']:,} |")
+    errors = [(r, kind, k, v) for r in runs for kind in ("failures", "errors") for k, v in r[kind].items()]
+    if errors:
+        lines += ["", "## Errors", "", "| server | size | run | what | count |", "|---|---:|---:|---|---:|"]
+        lines += [f"| {r['server_name']} | {r['size']:,} | {r['run']} | {'publish error ' if kind == 'errors' else ''}"
+                  f"{k} | {v:,} |" for r, kind, k, v in errors]
+    for p in servers:
+        lines += ["", f"## {p.name} settings ({p.version})", "", "```", *p.settings, "```"]
+    lines += ["",
+              "Deliveries/s = deliveries received in the measured window ÷ its length, all generators. "
+              "Latency = receipt − send for those deliveries. Server CPU s = user + system time of the server "
+              "process over the measured window (/proc); CPU µs/delivery = that ÷ deliveries. Peak RSS = VmHWM of "
+              "the fresh server process at the end of the run. Bytes/delivery = WebSocket payload bytes received "
+              "per delivery; deliveries/frame > 1 when the server batches several into one frame (Centrifugo). "
+              "Missing = publications sent × group size − deliveries received over the whole run (in flight at "
+              "the end, or lost with a dropped connection).", ""]
+    return "\n".join(lines)
+
