@@ -21,6 +21,7 @@ the other (A B C A B C ...), so neighbouring runs form pairs."""
 import dataclasses
 import json
 import math
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -182,6 +183,14 @@ def sleep_until_ns(t_ns: int) -> None:
         time.sleep(left)
 
 
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has been busy (all cores, /proc/stat: everything but idle
+    and iowait); what neither the server nor the generators used was someone else's."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def settle(pid: int, limit_s: float = 20) -> float:
     """Waits until the server is quiet (under a tenth of a core for 0.25 s) after the connections
     opened; Parley tells every contact of a user who comes online, up to 999 frames per connection
@@ -235,10 +244,12 @@ def one_run(ctx, target: Target, size: int, index: int) -> dict:
         samples = {}
         for name, begin, end in windows:
             sleep_until_ns(begin)
-            samples[name] = {"from": procstat.sample(srv.pid), "gens_from": [procstat.sample(g.pid) for g in gens]}
+            samples[name] = {"from": procstat.sample(srv.pid), "gens_from": [procstat.sample(g.pid) for g in gens],
+                             "machine_from": machine_busy_s()}
             sleep_until_ns(end)
             samples[name]["to"] = procstat.sample(srv.pid)
             samples[name]["gens_to"] = [procstat.sample(g.pid) for g in gens]
+            samples[name]["machine_to"] = machine_busy_s()
             if srv.proc.poll() is not None:
                 raise RuntimeError(f"{peer.name} died during the run; see {srv.log_path}")
         reports = [g.wait_event("report", 60) for g in gens]
@@ -286,6 +297,8 @@ def one_run(ctx, target: Target, size: int, index: int) -> dict:
             "server_cpu_s": cpu,
             "server_cpu_us_per_delivery": cpu * 1e6 / deliveries if deliveries else None,
             "generators_cpu_s": gen_cpu,
+            # Everyone else on the machine (other users' processes, the harness): the run's noise.
+            "other_cpu_s": samples[name]["machine_to"] - samples[name]["machine_from"] - cpu - gen_cpu,
         }
     return run
 

@@ -182,8 +182,9 @@ def markdown(summary: list[dict], runs: list[dict], comparison: dict, servers: l
     lines += _comparison(comparison)
     lines += ["", "## Runs", "",
               "| server | size | run | fixed: deliveries/s, p99 (ms) | max: deliveries/s, p99 (ms) "
-              "| server CPU s fixed / max | generators CPU s (max) | sent | delivered | missing | failed | dropped |",
-              "|---|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|"]
+              "| server CPU s fixed / max | generators CPU s (max) | others' CPU s fixed / max | sent | delivered "
+              "| missing | failed | dropped |",
+              "|---|---:|---:|---|---|---|---:|---|---:|---:|---:|---:|---:|"]
     for r in runs:
         f, m = r["fixed"], r["max"]
         lines.append(
@@ -191,6 +192,7 @@ def markdown(summary: list[dict], runs: list[dict], comparison: dict, servers: l
             f"| {fmt(f['delivered_per_s'], 0)}, {fmt(f['latency_ms']['p99'], 2)} "
             f"| {fmt(m['delivered_per_s'], 0)}, {fmt(m['latency_ms']['p99'], 1)} "
             f"| {fmt(f['server_cpu_s'], 2)} / {fmt(m['server_cpu_s'], 2)} | {fmt(m['generators_cpu_s'], 2)} "
+            f"| {fmt(f.get('other_cpu_s'), 2)} / {fmt(m.get('other_cpu_s'), 2)} "
             f"| {r['sent']:,} | {r['delivered']:,} | {r['missing']:,} | {r['failed']:,} | {r['dropped']:,} |")
     errors = [(r, kind, k, v) for r in runs for kind in ("failures", "errors") for k, v in r[kind].items()]
     if errors:
@@ -206,6 +208,8 @@ def markdown(summary: list[dict], runs: list[dict], comparison: dict, servers: l
               "the fresh server process at the end of the run. Bytes/delivery = WebSocket payload bytes received "
               "per delivery; deliveries/frame > 1 when the server batches several into one frame (Centrifugo). "
               "Missing = publications sent × group size − deliveries received over the whole run (in flight at "
-              "the end, or lost with a dropped connection).", ""]
+              "the end, or lost with a dropped connection). Others' CPU s = what the machine was busy with besides "
+              "the server and the generators during the window (/proc/stat): other users of a shared machine, "
+              "the run's noise.", ""]
     return "\n".join(lines)
 
