@@ -25,12 +25,12 @@ struct Options {
   std::string report;                       // also write the final report here
   std::string plan;                         // scenario "fanout": its plan (JSON, see fanout.cpp)
   // Scenario "chat":
-  std::string chats;                        // file: one `CHAT_ID MEMBER_ID...` per line
-  double send_rate = 0;                     // sends per second, whole process (0: as fast as acks allow)
-  std::size_t window = 4;                   // unanswered sends per connection at most
-  long warmup = 3;                          // seconds of traffic before measuring
-  long duration = 10;                       // seconds measured
-  bool quiet = false;                       // no progress lines on stderr
+  std::string chats;      // file: one `CHAT_ID MEMBER_ID...` per line
+  double send_rate = 0;   // sends per second, whole process (0: as fast as acks allow)
+  std::size_t window = 4; // unanswered sends per connection at most
+  long warmup = 3;        // seconds of traffic before measuring
+  long duration = 10;     // seconds measured
+  bool quiet = false;     // no progress lines on stderr
 };
 
 // Parses argv; prints usage and returns nullopt (with *exit_code set) for --help or an

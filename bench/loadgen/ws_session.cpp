@@ -53,7 +53,7 @@ asio::awaitable<Failure> WsSession::open(const Target& target, const Source& sou
   co_await tcp.async_connect(target.endpoint, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return Failure{"connect", describe(ec, ws_)};
   tcp.socket().set_option(asio::ip::tcp::no_delay(true), ec); // as browsers do for WebSockets
-  tcp.expires_never(); // from here on the WebSocket's own timeouts apply
+  tcp.expires_never();                                        // from here on the WebSocket's own timeouts apply
 
   // The idle timeout bounds the wait for the opening frame; it is lifted once established.
   // No client pings: the server's pings are what an idle connection should cost.
