@@ -14,14 +14,12 @@ import hmac
 import json
 import os
 import secrets
-import signal
 import subprocess
 import time
 from pathlib import Path
 
-import requests
 
-from .server import free_port
+from .server import ServerProcess, free_port
 
 VERSION = "v6.9.1"
 PROTOCOL = "centrifugo"  # parley-loadgen --protocol
@@ -91,63 +89,23 @@ def new_secret() -> str:
     return secrets.token_hex(32)
 
 
-class CentrifugoServer:
+class CentrifugoServer(ServerProcess):
     """One Centrifugo process with a fresh config file in `work_dir`; `with` stops it."""
 
+    name = "centrifugo"
+    health_path = "/health"
+
     def __init__(self, binary_path: Path, work_dir: Path, secret: str, log_name: str = "centrifugo.log"):
+        super().__init__(free_port(), work_dir / log_name)
         self.binary = binary_path
         self.work_dir = work_dir
-        self.port = free_port()
         self.config = config(self.port, secret)
         self.config_path = work_dir / f"{Path(log_name).stem}.json"
-        self.log_path = work_dir / log_name
         # Only our settings: a CENTRIFUGO_* variable in the caller's environment would override the file.
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRIFUGO_")}
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        assert self.proc
-        return self.proc.pid
 
     def start(self, timeout_s: float = 30) -> "CentrifugoServer":
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(json.dumps(self.config, indent=2) + "\n")
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([str(self.binary), "--config", str(self.config_path)], env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     cwd=self.work_dir)
-        log.close()
-        url = f"http://127.0.0.1:{self.port}/health"
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"centrifugo exited with {self.proc.returncode}; see {self.log_path}")
-            try:
-                if requests.get(url, timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"centrifugo not ready within {timeout_s} s; see {self.log_path}")
-
-    def stop(self, grace_s: float = 20) -> int | None:
-        if not self.proc or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(grace_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
+        return self.spawn([str(self.binary), "--config", str(self.config_path)], timeout_s, env=self.env,
+                          cwd=self.work_dir)
