@@ -168,11 +168,21 @@ Result<void> MessageService::enqueue(QueuedSend send) {
 
 void MessageService::write_loop() {
   std::vector<QueuedSend> batch;
+  std::optional<std::chrono::steady_clock::time_point> give_up; // set once stopping
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);
       queue_changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return; // stopping, and everything queued is stored
+      if (stopping_ && !give_up) give_up = std::chrono::steady_clock::now() + kShutdownDrain;
+      if (give_up && std::chrono::steady_clock::now() >= give_up) {
+        // Stopping with more queued than can be stored in time: refuse the rest (clients
+        // retry with the same client_id) rather than hold the shutdown.
+        kLog.warn("sends not stored at shutdown", {{"count", static_cast<std::int64_t>(queue_.size())}});
+        for (auto& q : queue_) refuse(q, Error::unavailable("shutting_down", "the server is stopping"));
+        queue_.clear();
+        return;
+      }
       while (!queue_.empty() && batch.size() < kMaxBatch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -181,6 +191,14 @@ void MessageService::write_loop() {
     write(batch);
     batch.clear();
   }
+}
+
+void MessageService::refuse(QueuedSend& send, const Error& why) {
+  const auto& m = send.message;
+  if (send.reply)
+    send.reply->set_value(fail(why));
+  else
+    live_.publish(send_rejected(m.sender_id, m.chat_id, m.client_id, why));
 }
 
 // Stores a batch, publishes each new message (in order: a chat's live events leave in seq
@@ -207,9 +225,10 @@ void MessageService::write(std::vector<QueuedSend>& batch) {
       auto& seq = read[{m.chat_id, m.sender_id}];
       seq = std::max(seq, sent->message.seq);
     } else if (!batch[i].reply) {
-      live_.publish(
-          sent ? LiveEvent{std::string(kSendStored), m.chat_id, json(message_json(sent->message)), {m.sender_id}, ""}
-               : send_rejected(m.sender_id, m.chat_id, m.client_id, sent.error()));
+      if (sent)
+        live_.publish({std::string(kSendStored), m.chat_id, json(message_json(sent->message)), {m.sender_id}, ""});
+      else
+        refuse(batch[i], sent.error());
     }
   }
   for (const auto& [chat, at] : active) (void)membership_.touch(chat, at);

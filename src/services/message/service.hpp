@@ -8,6 +8,7 @@
 // send() waits for its batch; submit() does not: the sender's connections learn the outcome
 // from the live events (message.new, kSendStored, kSendRejected).
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -57,9 +58,11 @@ class MessageService final : public MessageDigest, public Messaging {
   static constexpr std::size_t kMaxQueuedSends = 100'000;
   // Sends stored in one write at most.
   static constexpr std::size_t kMaxBatch = 512;
+  // At shutdown, how long the writer goes on storing what is queued; the rest is refused.
+  static constexpr std::chrono::seconds kShutdownDrain{3};
 
   explicit MessageService(Ports ports);
-  // Stores what is queued, then stops the writer.
+  // Stores what is queued (for at most kShutdownDrain), then stops the writer.
   ~MessageService() override;
   MessageService(const MessageService&) = delete;
   MessageService& operator=(const MessageService&) = delete;
@@ -100,6 +103,8 @@ class MessageService final : public MessageDigest, public Messaging {
   Result<void> enqueue(QueuedSend send);
   void write_loop();
   void write(std::vector<QueuedSend>& batch);
+  // Answers a send that will not be stored: its caller, or its sender's connections.
+  void refuse(QueuedSend& send, const Error& why);
   void record_created(boost::json::object message, const std::vector<std::string>& members);
   Result<domain::Role> require_member(std::string_view me, std::string_view chat_id);
   Result<Message> live_message(std::string_view chat_id, std::string_view message_id);
