@@ -17,6 +17,10 @@ struct LiveEvent {
   std::string payload;                 // a JSON object, the frame's "data"
   std::vector<std::string> recipients; // user ids
   std::string exclude_user;            // a user not to send it to ("" for none), e.g. the typist
+  // The send this event answers (message.new, kSendStored, kSendRejected), so the sender's
+  // node finds it without reading the payload; empty otherwise.
+  std::string sender_id;
+  std::string client_id;
 };
 
 // What a subscriber receives (no recipients, no payload) when the bus may have lost events

@@ -13,7 +13,8 @@ namespace parley {
 namespace {
 
 const Logger kLog{"redis"};
-constexpr std::string_view kVersion = "v1";
+constexpr std::string_view kVersion = "v2";
+constexpr int kHeaderLines = 7; // version, type, chat, exclude, recipients, sender, client_id
 
 // Ids and types never contain these; the payload may contain anything and comes last.
 bool plain(std::string_view s) { return s.find_first_of("\n,") == std::string_view::npos; }
@@ -27,7 +28,7 @@ std::string encode_live_event(const LiveEvent& e) {
     if (i) out += ',';
     out += e.recipients[i];
   }
-  out += '\n';
+  out += '\n' + e.sender_id + '\n' + e.client_id + '\n';
   out += e.payload;
   return out;
 }
@@ -35,14 +36,15 @@ std::string encode_live_event(const LiveEvent& e) {
 Result<LiveEvent> decode_live_event(std::string_view text) {
   const auto bad = [] { return fail(Error::invalid("bad_live_event", "not a live event")); };
   std::vector<std::string_view> lines;
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < kHeaderLines; ++i) {
     const auto nl = text.find('\n');
     if (nl == std::string_view::npos) return bad();
     lines.push_back(text.substr(0, nl));
     text.remove_prefix(nl + 1);
   }
   if (lines[0] != kVersion || lines[1].empty()) return bad();
-  LiveEvent e{std::string(lines[1]), std::string(lines[2]), std::string(text), {}, std::string(lines[3])};
+  LiveEvent e{std::string(lines[1]), std::string(lines[2]), std::string(text),    {},
+              std::string(lines[3]), std::string(lines[5]), std::string(lines[6])};
   for (auto rest = lines[4]; !rest.empty();) {
     const auto comma = rest.find(',');
     const auto id = rest.substr(0, comma);

@@ -7,7 +7,8 @@ namespace parley {
 namespace {
 
 TEST(LiveEventWire, RoundTripsEveryField) {
-  const LiveEvent e{"message.new", "c1", "{\"body\":\"two\\nlines, and commas\"}\n", {"u1", "u2", "u3"}, "u2"};
+  const LiveEvent e{"message.new", "c1", "{\"body\":\"two\\nlines, and commas\"}\n", {"u1", "u2", "u3"}, "u2",
+                    "u1",          "k1"};
   auto back = decode_live_event(encode_live_event(e));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->type, e.type);
@@ -15,6 +16,8 @@ TEST(LiveEventWire, RoundTripsEveryField) {
   EXPECT_EQ(back->payload, e.payload);
   EXPECT_EQ(back->recipients, e.recipients);
   EXPECT_EQ(back->exclude_user, e.exclude_user);
+  EXPECT_EQ(back->sender_id, e.sender_id);
+  EXPECT_EQ(back->client_id, e.client_id);
 }
 
 TEST(LiveEventWire, EmptyFieldsSurvive) {
@@ -26,8 +29,9 @@ TEST(LiveEventWire, EmptyFieldsSurvive) {
 }
 
 TEST(LiveEventWire, RefusesWhatItDidNotWrite) {
-  for (const char* bad : {"", "v1", "v1\nt\nc\nx\n", "v2\nt\nc\n\nu\n{}", "v1\n\nc\n\nu\n{}", "v1\nt\nc\n\nu,,v\n{}",
-                          "v1\nt\nc\n\nu,\n{}", "v1\nt\nc\n\n,u\n{}"})
+  for (const char* bad :
+       {"", "v2", "v2\nt\nc\nx\n", "v2\nt\nc\n\nu\n{}", "v1\nt\nc\n\nu\n\n\n{}", "v2\n\nc\n\nu\n\n\n{}",
+        "v2\nt\nc\n\nu,,v\n\n\n{}", "v2\nt\nc\n\nu,\n\n\n{}", "v2\nt\nc\n\n,u\n\n\n{}"})
     EXPECT_FALSE(decode_live_event(bad)) << bad;
 }
 

@@ -77,7 +77,7 @@ Result<void> SendCommandHandler::operator()(const DomainEvent& event) const {
     // with its process, and its sender may be waiting for the stored ack that its
     // message.new brought (and a lost connection missed).
     if (auto recorded = messages_.record_created_again(sent->message); !recorded) return recorded;
-    live_.publish({std::string(kSendStored), in.chat_id, json::serialize(message_json(sent->message)), {sender}, ""});
+    live_.publish(send_stored(sent->message));
     return {};
   }
   if (sent) return {};

@@ -77,7 +77,12 @@ LiveEvent send_rejected(std::string_view sender, std::string_view chat_id, std::
                            {"client_id", client_id},
                            {"code", why.code},
                            {"message", internal ? "internal error" : why.message}};
-  return {std::string(kSendRejected), std::string(chat_id), json(data), {std::string(sender)}, ""};
+  return {std::string(kSendRejected), std::string(chat_id),  json(data), {std::string(sender)}, "",
+          std::string(sender),        std::string(client_id)};
+}
+
+LiveEvent send_stored(const Message& m) {
+  return {std::string(kSendStored), m.chat_id, json(message_json(m)), {m.sender_id}, "", m.sender_id, m.client_id};
 }
 
 Result<void> check_send_input(const SendInput& in) {
@@ -218,7 +223,7 @@ void MessageService::write(std::vector<QueuedSend>& batch) {
       auto body = message_json(sent->message);
       auto known = members.find(m.chat_id);
       if (known == members.end()) known = members.emplace(m.chat_id, member_ids(m.chat_id)).first;
-      live_.publish({"message.new", m.chat_id, json(body), known->second, ""});
+      live_.publish({"message.new", m.chat_id, json(body), known->second, "", m.sender_id, m.client_id});
       record_created(std::move(body), known->second);
       auto& last = active[m.chat_id];
       last = std::max(last, sent->message.created_at_ms);
@@ -226,7 +231,7 @@ void MessageService::write(std::vector<QueuedSend>& batch) {
       seq = std::max(seq, sent->message.seq);
     } else if (!batch[i].reply) {
       if (sent)
-        live_.publish({std::string(kSendStored), m.chat_id, json(message_json(sent->message)), {m.sender_id}, ""});
+        live_.publish(send_stored(sent->message));
       else
         refuse(batch[i], sent.error());
     }

@@ -37,6 +37,8 @@ namespace parley {
 // well-formed and within limits.
 Result<void> check_send_input(const SendInput& input);
 
+// The kSendStored live event telling the sender of `m`, a send stored before, that it is.
+LiveEvent send_stored(const Message& m);
 // The kSendRejected live event telling a sender why their send was not stored.
 LiveEvent send_rejected(std::string_view sender, std::string_view chat_id, std::string_view client_id,
                         const Error& why);

@@ -374,39 +374,30 @@ void RealtimeService::handle(const std::shared_ptr<Peer>& peer, const std::strin
 }
 
 void RealtimeService::settle(const LiveEvent& event) {
-  bool waiting = false;
+  if (event.sender_id.empty() || event.client_id.empty()) return;
+  std::vector<std::pair<std::shared_ptr<Peer>, json::value>> settled;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& user : event.recipients)
-      if (const auto it = by_user_.find(user); it != by_user_.end())
-        for (const auto& p : it->second) waiting = waiting || !p->queued.empty();
+    if (const auto it = by_user_.find(event.sender_id); it != by_user_.end())
+      for (const auto& p : it->second)
+        if (auto q = p->queued.find(event.client_id); q != p->queued.end()) {
+          settled.emplace_back(p, std::move(q->second));
+          p->queued.erase(q);
+        }
   }
-  if (!waiting) return;
+  if (settled.empty()) return; // not sent through this node, or answered already
   boost::system::error_code ec;
   auto parsed = json::parse(event.payload, ec);
   if (ec || !parsed.is_object()) return;
   const auto& data = parsed.as_object();
   const bool stored = event.type != kSendRejected;
-  const auto sender = string_field(data, stored ? "sender_id" : "user_id");
-  const auto client_id = string_field(data, "client_id");
-  if (!sender || !client_id) return;
-  std::vector<std::pair<std::shared_ptr<Peer>, json::value>> settled;
-  {
-    std::lock_guard lock(mutex_);
-    if (const auto it = by_user_.find(*sender); it != by_user_.end())
-      for (const auto& p : it->second)
-        if (auto q = p->queued.find(*client_id); q != p->queued.end()) {
-          settled.emplace_back(p, std::move(q->second));
-          p->queued.erase(q);
-        }
-  }
   for (const auto& [peer, id] : settled) {
     if (stored) {
       peer->send(stored_ack(id, data));
     } else {
       auto err = error_frame(id, Error{ErrorKind::unprocessable, string_field(data, "code").value_or("rejected"),
                                        string_field(data, "message").value_or("")});
-      err["client_id"] = *client_id;
+      err["client_id"] = event.client_id;
       err["chat_id"] = event.chat_id;
       peer->send(err);
     }
