@@ -5,11 +5,14 @@ real HTTP, with mail delivered to an in-memory SMTP sink (aiosmtpd).
 
 Fixtures:
 - `smtp_sink` (session): aiosmtpd server on 127.0.0.1; `wait_for_code(addr, since=n)`.
-- `parley` (function): factory for dedicated servers, `parley(PARLEY_OTP_TTL_S="1")`.
+- `parley` (function): factory for dedicated servers, `parley(PARLEY_OTP_TTL_S="1")`;
+  `parley.restart(srv)` starts a server again on the data dir and address of one that stopped
+  or was killed with `srv.crash()` (SIGKILL).
 - `server` (module): one default server shared by the tests of a module.
 - `client` (module): a `Client` bound to `server`, with `register_and_verify`, `new_user`, ...
 Every server is stopped with SIGTERM at teardown; exit code 0 within 15 s is asserted, and so
-is the absence of sanitizer reports in its log. Failing tests get the log tails attached.
+is the absence of sanitizer reports in its log (not for a server a test crashed on purpose).
+Failing tests get the log tails attached.
 """
 from __future__ import annotations
 
@@ -322,6 +325,18 @@ class ParleyServer:
             self.proc.wait()
         self._forget()
 
+    def crash(self) -> int:
+        """SIGKILL, as a crash: the process gets no chance to shut down, and its sanitizer
+        teardown checks (leaks, exit code) never run. The factory's teardown does not check
+        it either. Returns the exit code (-9)."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.returncode = self.proc.returncode
+        self._forget()
+        return self.returncode
+
     def stop(self) -> int:
         """SIGTERM and wait; returns the exit code (kills and fails on timeout)."""
         assert self.proc is not None
@@ -391,6 +406,16 @@ class ParleyFactory:
         self.servers.append(srv)
         srv.start()
         return srv
+
+    def restart(self, srv: ParleyServer) -> ParleyServer:
+        """A new server with `srv`'s settings, data dir and address, once `srv` has stopped
+        or crashed (clients reconnect to the same URL). Its log is a new file."""
+        assert srv.proc is not None and srv.proc.poll() is not None, "stop or crash it first"
+        workdir = Path(tempfile.mkdtemp(prefix=f"{srv.name}-", dir=self.tmp_root))
+        new = ParleyServer(srv.binary, dict(srv.env), srv.data_dir, workdir / "parley.log", srv.name)
+        self.servers.append(new)
+        new.start()
+        return new
 
     def stop_all(self) -> None:
         errors = []

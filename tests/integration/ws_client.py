@@ -231,6 +231,11 @@ class WsClient:
         with self._cond:
             return [f for f in self.frames[mark:] if f.get("type") not in ignore]
 
+    def wait_beyond(self, mark: int, timeout: float) -> bool:
+        """Waits until more than `mark` frames arrived or the reader ended; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: len(self.frames) > mark or self.ended.is_set(), timeout)
+
     def events(self, type_: str | None = None, start: int = 0) -> list[dict]:
         """Frames carrying `data` (server events), optionally of one type."""
         return [f for f in self.snapshot()[start:] if "data" in f and (type_ is None or f["type"] == type_)]
