@@ -13,24 +13,6 @@ using boost::json::serialize;
 // The id of the connect command; replies carry it back.
 constexpr std::int64_t kConnectId = 1;
 
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
-}
-
-// The JSON protocol may put several replies in one frame, one per line.
-template <class F>
-void for_each_line(std::string_view frame, F&& f) {
-  while (!frame.empty()) {
-    const auto newline = frame.find('\n');
-    const auto line = trim(frame.substr(0, newline));
-    if (!line.empty() && !f(line)) return;
-    if (newline == std::string_view::npos) return;
-    frame.remove_prefix(newline + 1);
-  }
-}
-
 } // namespace
 
 std::string CentrifugoProtocol::opening_frame(const Credential& who) const {

@@ -26,6 +26,7 @@
 #include <boost/json.hpp>
 
 #include "loadgen/histogram.hpp"
+#include "loadgen/json_scan.hpp"
 #include "loadgen/scenario.hpp"
 
 namespace loadgen {
@@ -53,15 +54,8 @@ std::map<std::string, std::vector<std::string>> load_chats(const std::string& pa
 }
 
 // The value of "key":"..." in a frame, or "".
-std::string_view string_field(std::string_view frame, std::string_view key) {
-  std::string needle;
-  needle.reserve(key.size() + 4);
-  needle.append(1, '"').append(key).append("\":\"");
-  const auto at = frame.find(needle);
-  if (at == std::string_view::npos) return {};
-  const auto start = at + needle.size();
-  const auto end = frame.find('"', start);
-  return end == std::string_view::npos ? std::string_view{} : frame.substr(start, end - start);
+std::string_view field(std::string_view frame, std::string_view key) {
+  return string_field(frame, key).value_or(std::string_view{});
 }
 
 // What one worker thread counts (its connections live on it: no locking).
@@ -152,7 +146,14 @@ class Client : public std::enable_shared_from_this<Client> {
 
   // `self` keeps the client while the read loop runs.
   asio::awaitable<void> read(std::shared_ptr<Client> /*self*/) {
-    const auto end = co_await session_.read_loop([this](std::string_view frame) { on_frame(frame); }, {});
+    const auto end = co_await session_.read_loop(
+        [this](std::string_view frame) {
+          for_each_line(frame, [this](std::string_view message) {
+            on_message(message);
+            return true;
+          });
+        },
+        {});
     closed_ = true;
     if (!aborting_) { // the server ended it
       ++stats_.ended;
@@ -161,13 +162,13 @@ class Client : public std::enable_shared_from_this<Client> {
     wake_.cancel();
   }
 
-  void on_frame(std::string_view frame) {
-    const auto type = string_field(frame, "type");
+  void on_message(std::string_view frame) {
+    const auto type = field(frame, "type");
     if (type == "ack" || type == "error") {
-      if (type == "error") ++stats_.errors[std::string(string_field(frame, "code"))];
-      const auto rid = string_field(frame, "id");
+      if (type == "error") ++stats_.errors[std::string(field(frame, "code"))];
+      const auto rid = field(frame, "id");
       if (rid.size() < 2 || rid[0] != 's') return;
-      const auto status = string_field(frame, "status");
+      const auto status = field(frame, "status");
       if (type == "ack" && status == "accepted") return;
       std::uint64_t id = 0;
       std::from_chars(rid.data() + 1, rid.data() + rid.size(), id);

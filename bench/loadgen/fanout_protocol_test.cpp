@@ -74,6 +74,26 @@ TEST(ParleyFanout, ReadsDeliveriesAndFinalAnswers) {
   EXPECT_EQ(items(p, R"({"type":"presence","data":{"user_id":"u","online":true}})")[0].kind, Kind::other);
 }
 
+TEST(ParleyFanout, ReadsEveryMessageOfABatchedFrame) {
+  const ParleyProtocol p;
+  EXPECT_EQ(p.upgrade_target({"u", "a.b+c"}), "/ws?protocol=2&access_token=a.b%2Bc");
+  const auto got = items(p, R"({"type":"message.new","data":{"body":"1700 3 9 xx"}})"
+                            "\n"
+                            R"({"type":"ack","id":9,"status":"stored"})"
+                            "\n"
+                            R"({"type":"message.new","data":{"body":"1701 3 10 xx"}})");
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].body, "1700 3 9 xx");
+  EXPECT_EQ(got[1].kind, Kind::answer);
+  EXPECT_EQ(got[1].id, 9u);
+  EXPECT_EQ(got[2].body, "1701 3 10 xx");
+  EXPECT_EQ(p.on_opening_frame(R"({"type":"hello","data":{"protocol":2}})"
+                               "\n"
+                               R"({"type":"presence"})")
+                .verdict,
+            Protocol::Verdict::established);
+}
+
 TEST(CentrifugoFanout, SubscribesAndPublishesWithClientCommands) {
   const CentrifugoProtocol p;
   const auto join = boost::json::parse(p.join_frame("fanout:g1", 2)).as_object();

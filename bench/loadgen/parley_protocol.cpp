@@ -27,15 +27,41 @@ std::string query_escape(std::string_view text) {
   return out;
 }
 
+// One message of a frame (protocol 2 puts several in a frame, one per line).
+void read_item(std::string_view frame, const std::function<void(const Item&)>& each) {
+  const auto type = string_field(frame, "type");
+  if (!type) return each(Item{});
+  if (*type == "message.new") {
+    if (const auto body = string_field(frame, "body")) return each(Item{Item::Kind::delivery, *body, 0, {}});
+  } else if (*type == "ack") {
+    // `accepted` only says the frame was read; `stored` (or an error) settles the send.
+    if (string_field(frame, "status") == "stored") {
+      if (const auto id = uint_field(frame, "id")) return each(Item{Item::Kind::answer, {}, *id, {}});
+    }
+  } else if (*type == "error") {
+    // id 0: an error that answers no request of ours (e.g. rate_limited has "id":null).
+    return each(Item{
+        Item::Kind::answer, {}, uint_field(frame, "id").value_or(0), string_field(frame, "code").value_or("error")});
+  }
+  each(Item{});
+}
+
 } // namespace
 
 std::string ParleyProtocol::upgrade_target(const Credential& who) const {
-  return "/ws?access_token=" + query_escape(who.token);
+  return "/ws?protocol=2&access_token=" + query_escape(who.token);
 }
 
 Protocol::Outcome ParleyProtocol::on_opening_frame(std::string_view frame) const {
+  // hello is the first message. Others in its frame are not read: they can only be presence
+  // events, since the bench has asked for nothing yet.
+  std::string_view first;
+  for_each_line(frame, [&first](std::string_view line) {
+    first = line;
+    return false;
+  });
   boost::system::error_code ec;
-  const auto value = boost::json::parse(frame, ec);
+  const auto value = boost::json::parse(first, ec);
   if (ec || !value.is_object()) return {Verdict::refused, "opening frame is not a JSON object"};
   const auto* type = value.as_object().if_contains("type");
   if (!type || !type->is_string()) return {Verdict::refused, "opening frame has no type"};
@@ -59,21 +85,10 @@ std::string ParleyProtocol::publish_frame(std::string_view group, std::uint64_t 
 }
 
 void ParleyProtocol::read_items(std::string_view frame, const std::function<void(const Item&)>& each) const {
-  const auto type = string_field(frame, "type");
-  if (!type) return each(Item{});
-  if (*type == "message.new") {
-    if (const auto body = string_field(frame, "body")) return each(Item{Item::Kind::delivery, *body, 0, {}});
-  } else if (*type == "ack") {
-    // `accepted` only says the frame was read; `stored` (or an error) settles the send.
-    if (string_field(frame, "status") == "stored") {
-      if (const auto id = uint_field(frame, "id")) return each(Item{Item::Kind::answer, {}, *id, {}});
-    }
-  } else if (*type == "error") {
-    // id 0: an error that answers no request of ours (e.g. rate_limited has "id":null).
-    return each(Item{
-        Item::Kind::answer, {}, uint_field(frame, "id").value_or(0), string_field(frame, "code").value_or("error")});
-  }
-  each(Item{});
+  for_each_line(frame, [&](std::string_view line) {
+    read_item(line, each);
+    return true;
+  });
 }
 
 } // namespace loadgen

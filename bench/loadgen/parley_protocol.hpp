@@ -1,6 +1,7 @@
 #pragma once
-// Parley's /ws (docs/protocol.md): the access token rides in the upgrade's query string and
-// the first frame the server sends is {"type":"hello",...}. Fan-out: a group is a chat the
+// Parley's /ws (docs/protocol.md), version 2: the access token rides in the upgrade's query
+// string, a frame may carry several messages (one per line) and the first message the server
+// sends is {"type":"hello",...}. Fan-out: a group is a chat the
 // user is a member of (nothing to join), published to with message.send, delivered as
 // message.new; the final answer to a send is its `stored` ack or an error.
 

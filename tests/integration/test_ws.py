@@ -78,13 +78,50 @@ def test_hello_is_the_first_frame(client: Client, server, trio):
             hello = frames[0]
             assert set(hello) == {"type", "data"} and hello["type"] == "hello", frames[:3]
             assert set(hello["data"]) == {"protocol", "user_id", "connection_id"}, hello
-            assert hello["data"]["protocol"] == 1 and hello["data"]["user_id"] == who.user_id, hello
+            assert hello["data"]["protocol"] == 2 and hello["data"]["user_id"] == who.user_id, hello
             assert type(hello["data"]["connection_id"]) is int, hello
             assert [f["type"] for f in frames].count("hello") == 1, frames
             hellos.append(hello["data"]["connection_id"])
         assert len(set(hellos)) == 3, f"connection ids are not distinct: {hellos}"
     finally:
         for c in (a1, a2, b):
+            c.close()
+
+
+def test_protocol_versions_and_batched_frames(client: Client, server, trio):
+    """Version 1 (no `protocol` in the URL): one message per frame. Version 2: the messages queued
+    for a connection go out together, one JSON text per line. A newer version than the server's
+    gets the newest it speaks; a value that is not a version is refused before the upgrade."""
+    ann, bob = trio["ann"], trio["bob"]
+    for value in ("0", "-1", "two", "", "1.5", "99999999999999999999"):
+        refused = upgrade_raw(server, f"/ws?protocol={value}", headers={"Authorization": f"Bearer {bob.access}"})
+        assert refused.status == 400 and refused.closed, refused
+        assert refused.json()["error"]["code"] == "invalid_protocol", refused.body
+
+    chat = create_group(client, ann, bob, name="batches")["id"]
+    sent = [rest_send(client, ann, chat, f"m{i}") for i in range(150)]
+    clients = {version: WsClient(server, bob.access, protocol=version, name=f"v{version}")
+               for version in (None, 1, 2, 7)}
+    try:
+        replays = {}
+        for version, c in clients.items():
+            c.wait_type("hello")
+            start = c.mark()
+            c.request({"type": "sync", "chats": [{"chat_id": chat, "after_seq": 0}]})
+            replays[version] = [f["data"]["id"] for f in c.since(start, UNSOLICITED) if f["type"] == "message.new"]
+            assert replays[version] == [m["id"] for m in sent], version
+        spoken = {version: c.snapshot()[0]["data"]["protocol"] for version, c in clients.items()}
+        assert spoken == {None: 1, 1: 1, 2: 2, 7: 2}, spoken
+        for version in (None, 1):
+            assert all("\n" not in text for text in clients[version].raw), "version 1 batched messages"
+            assert len(clients[version].raw) == len(clients[version].snapshot())
+        # 150 replayed messages queued at once: version 2 carries them in fewer frames
+        for version in (2, 7):
+            raw = clients[version].raw
+            assert len(raw) < len(clients[version].snapshot()), f"no frame carried two messages: {len(raw)} frames"
+            assert all(len(text.encode()) <= 32 * 1024 + 4096 for text in raw), max(map(len, raw))
+    finally:
+        for c in clients.values():
             c.close()
 
 

@@ -38,9 +38,12 @@ DEFAULT_TIMEOUT_S = 10.0
 UNSOLICITED = ("notification",)
 
 
-def ws_url(server, token: str | None = None) -> str:
-    url = f"ws://{server.host}:{server.port}/ws"
-    return url if token is None else f"{url}?access_token={token}"
+PROTOCOL = 2  # the version the tests speak unless they ask for another (docs/protocol.md)
+
+
+def ws_url(server, token: str | None = None, protocol: int | None = PROTOCOL) -> str:
+    query = ([f"protocol={protocol}"] if protocol is not None else []) + ([f"access_token={token}"] if token else [])
+    return f"ws://{server.host}:{server.port}/ws" + ("?" + "&".join(query) if query else "")
 
 
 @dataclass
@@ -101,10 +104,11 @@ class WsClient:
     _ids = itertools.count(1)
 
     def __init__(self, server, token: str | None, *, query: bool = False, read: bool = True,
-                 sockopt: tuple = (), timeout: float = DEFAULT_TIMEOUT_S, name: str = ""):
+                 sockopt: tuple = (), timeout: float = DEFAULT_TIMEOUT_S, name: str = "",
+                 protocol: int | None = PROTOCOL):
         self.name = name
-        self.frames: list[dict] = []   # every text frame, parsed, in arrival order
-        self.raw: list[str] = []       # the same frames as received
+        self.frames: list[dict] = []   # every message, parsed, in arrival order
+        self.raw: list[str] = []       # the text frames as received (protocol 2: one message per line)
         self.binary: list[bytes] = []
         self.close_code: int | None = None  # from the server's close frame
         self.close_reason: str = ""
@@ -114,7 +118,7 @@ class WsClient:
         self._thread: threading.Thread | None = None
         header = [] if query or token is None else [f"Authorization: Bearer {token}"]
         self.ws = websocket.WebSocket(sockopt=sockopt, skip_utf8_validation=True)
-        self.ws.connect(ws_url(server, token if query else None), header=header, timeout=timeout,
+        self.ws.connect(ws_url(server, token if query else None, protocol), header=header, timeout=timeout,
                         suppress_origin=True)
         self.ws.sock.settimeout(None)  # the reader blocks; waits have their own timeouts
         if read:
@@ -144,7 +148,7 @@ class WsClient:
                         if op == websocket.ABNF.OPCODE_TEXT:
                             text = data.decode("utf-8") if isinstance(data, bytes) else data
                             self.raw.append(text)
-                            self.frames.append(json.loads(text))
+                            self.frames.extend(json.loads(line) for line in text.split("\n"))
                         else:
                             self.binary.append(data)
                         self._cond.notify_all()

@@ -2,7 +2,7 @@ import { useEffect, useState, useSyncExternalStore } from 'react';
 import { navigate, useRoute } from './app/router';
 import { SignedInContext, useServices, type SignedIn } from './app/context';
 import { MediaUrls } from './lib/media';
-import { RealtimeClient, type WebSocketLike } from './lib/realtime';
+import { PROTOCOL_VERSION, RealtimeClient, type WebSocketLike } from './lib/realtime';
 import type { EndReason } from './lib/session';
 import { Store } from './lib/store';
 import { Forgot, Reset, SignIn, SignUp, Verify } from './screens/AuthScreens';
@@ -13,7 +13,7 @@ let lastEnd: EndReason | undefined;
 
 function wsUrl(token: string): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${location.host}/ws?access_token=${encodeURIComponent(token)}`;
+  return `${scheme}://${location.host}/ws?protocol=${PROTOCOL_VERSION}&access_token=${encodeURIComponent(token)}`;
 }
 
 function SignedInApp() {

@@ -1,5 +1,9 @@
 #include "services/realtime/service.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <optional>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -68,6 +72,17 @@ json::object error_frame(const json::value& id, const Error& e) {
   return {{"type", "error"}, {"id", id}, {"code", e.code}, {"message", internal ? "internal error" : e.message}};
 }
 
+// The protocol version a client asked for: the newest this server speaks when it asked for a
+// newer one (the client reads it in `hello`), nothing when the value is not a version.
+std::optional<int> requested_protocol(const http::Request& req, int oldest, int newest) {
+  const auto text = req.query("protocol");
+  if (!text) return oldest;
+  int version = 0;
+  const auto* end = text->data() + text->size();
+  if (text->empty() || std::from_chars(text->data(), end, version).ptr != end || version < oldest) return {};
+  return std::min(version, newest);
+}
+
 } // namespace
 
 struct RealtimeService::Peer {
@@ -129,12 +144,15 @@ asio::awaitable<void> RealtimeService::open(beast::tcp_stream stream, http::Beas
                                             asio::any_io_executor blocking, std::shared_ptr<void> slot) {
   http::Request req{std::move(request), {}, {}, {}};
   const std::string token = req.query("access_token").value_or(std::string(req.bearer_token()));
-  auto who = verifier_.verify(token);
+  const auto protocol = requested_protocol(req, kOldestProtocol, kNewestProtocol);
+  auto who = protocol ? verifier_.verify(token)
+                      : Result<Principal>(fail(Error::invalid("invalid_protocol", "protocol must be 1 or 2")));
   boost::system::error_code ec;
-  if (!who) { // refused before the upgrade: a plain HTTP 401 with the error envelope
-    beast::http::response<beast::http::string_body> res{beast::http::status::unauthorized, 11};
+  if (!who) { // refused before the upgrade: a plain HTTP error with the error envelope
+    const auto refusal = http::error_response(who.error());
+    beast::http::response<beast::http::string_body> res{static_cast<beast::http::status>(refusal.status), 11};
     res.set(beast::http::field::content_type, "application/json");
-    res.body() = http::error_response(who.error()).body;
+    res.body() = refusal.body;
     res.keep_alive(false);
     res.prepare_payload();
     co_await beast::http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
@@ -145,11 +163,12 @@ asio::awaitable<void> RealtimeService::open(beast::tcp_stream stream, http::Beas
   ws::Connection::Stream ws_stream(stream.release_socket());
   co_await ws_stream.async_accept(req.message, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
-  auto conn = std::make_shared<ws::Connection>(std::move(ws_stream), config_.limits, ++next_id_);
+  const auto framing = *protocol >= 2 ? ws::Framing::batched : ws::Framing::one_per_frame;
+  auto conn = std::make_shared<ws::Connection>(std::move(ws_stream), config_.limits, ++next_id_, framing);
   auto peer = std::make_shared<Peer>(conn, *who, blocking, config_.frame_burst, clock_.now_ms());
   // hello is queued before the connection can receive anything else
   peer->send({{"type", "hello"},
-              {"data", {{"protocol", kProtocolVersion}, {"user_id", who->user_id}, {"connection_id", conn->id()}}}});
+              {"data", {{"protocol", *protocol}, {"user_id", who->user_id}, {"connection_id", conn->id()}}}});
   add(peer);
   watch_expiry(peer);
   asio::co_spawn(conn->executor(), session(std::move(peer), std::move(slot)), asio::detached);

@@ -39,7 +39,9 @@ struct RealtimeConfig {
 
 class RealtimeService {
  public:
-  static constexpr int kProtocolVersion = 1;
+  // The versions a client may ask for with `/ws?protocol=N` (docs/protocol.md); 1 without it.
+  static constexpr int kOldestProtocol = 1;
+  static constexpr int kNewestProtocol = 2; // 2: several messages per frame, newline-separated
 
   struct Ports {
     const AccessTokenVerifier& verifier;

@@ -1,6 +1,7 @@
 #include "transport/ws/connection.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,9 +17,14 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
 constexpr std::size_t kInitialReadBytes = 256; // most client frames fit
+// What one write may carry: the messages queued when it starts, up to these bounds, so a
+// busy connection costs one frame and one system call per batch instead of per message.
+constexpr std::size_t kMaxBatchMessages = 64;
+constexpr std::size_t kMaxBatchBytes = 32 * 1024;
+constexpr char kSeparator = '\n'; // never inside a JSON text, which escapes control characters
 
-Connection::Connection(Stream stream, Limits limits, std::uint64_t id)
-    : stream_(std::move(stream)), limits_(limits), id_(id) {
+Connection::Connection(Stream stream, Limits limits, std::uint64_t id, Framing framing)
+    : stream_(std::move(stream)), limits_(limits), id_(id), framing_(framing) {
   websocket::stream_base::timeout timeout{};
   timeout.handshake_timeout = std::chrono::seconds(10);
   timeout.idle_timeout = limits_.idle_timeout;
@@ -26,6 +32,7 @@ Connection::Connection(Stream stream, Limits limits, std::uint64_t id)
   stream_.set_option(timeout);
   stream_.read_message_max(limits_.max_frame_bytes);
   stream_.text(true);
+  stream_.auto_fragment(false); // a batch goes out as one frame, in one gathered write
 }
 
 asio::awaitable<void> Connection::run(OnText on_text) {
@@ -96,8 +103,9 @@ void Connection::close(std::uint16_t code, std::string reason) {
 }
 
 asio::awaitable<void> Connection::write_loop() {
+  std::vector<Frame> batch; // kept alive until written
+  std::vector<asio::const_buffer> buffers;
   for (;;) {
-    Frame frame;
     {
       std::lock_guard lock(mutex_);
       if (queue_.empty()) {
@@ -108,11 +116,22 @@ asio::awaitable<void> Connection::write_loop() {
         }
         break; // drained: now close
       }
-      frame = std::move(queue_.front());
-      queue_.pop_front();
+      const auto max_messages = framing_ == Framing::batched ? kMaxBatchMessages : 1;
+      std::size_t bytes = 0;
+      do {
+        bytes += queue_.front()->size() + 1;
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      } while (!queue_.empty() && batch.size() < max_messages && bytes + queue_.front()->size() <= kMaxBatchBytes);
+    }
+    buffers.clear();
+    for (const auto& frame : batch) {
+      if (!buffers.empty()) buffers.emplace_back(&kSeparator, 1);
+      buffers.emplace_back(frame->data(), frame->size());
     }
     boost::system::error_code ec;
-    co_await stream_.async_write(asio::buffer(*frame), asio::redirect_error(asio::use_awaitable, ec));
+    co_await stream_.async_write(buffers, asio::redirect_error(asio::use_awaitable, ec));
+    batch.clear();
     if (ec) {
       std::lock_guard lock(mutex_);
       closing_ = true;

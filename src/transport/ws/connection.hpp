@@ -1,6 +1,8 @@
 #pragma once
 // One WebSocket connection: a read loop that hands each text frame to a handler, and a
-// bounded outbound queue with exactly one write in flight. A peer that does not keep up
+// bounded outbound queue with exactly one write in flight. With Framing::batched, each write
+// carries every message queued when it starts (up to a bound), newline-separated in one text
+// frame; otherwise each message is a frame of its own. A peer that does not keep up
 // (queue full) is closed with kCloseSlowConsumer and recovers by catch-up; a dead peer is
 // closed by the keep-alive pings.
 //
@@ -36,6 +38,8 @@ struct Limits {
 
 using Frame = std::shared_ptr<const std::string>;
 
+enum class Framing : std::uint8_t { one_per_frame, batched };
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // On a plain socket: the WebSocket layer's own timeouts and pings cover it (a beast::tcp_stream
@@ -45,11 +49,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using OnText = std::function<void(std::string&&)>;
 
   // `stream` has completed its handshake.
-  Connection(Stream stream, Limits limits, std::uint64_t id);
+  Connection(Stream stream, Limits limits, std::uint64_t id, Framing framing);
 
   // Reads until the peer leaves or close() is called.
   boost::asio::awaitable<void> run(OnText on_text);
-  // Queues a frame; thread-safe. Closes the connection when the queue is full.
+  // Queues a message (one JSON text); thread-safe. Closes the connection when the queue is full.
   void send(Frame frame);
   // Closes with `code` after the frames already queued; thread-safe, idempotent.
   void close(std::uint16_t code, std::string reason);
@@ -63,6 +67,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Stream stream_;
   Limits limits_;
   std::uint64_t id_;
+  Framing framing_;
   std::mutex mutex_; // guards the queue and the fields below
   // Unlike std::deque, allocates nothing while empty.
   boost::container::devector<Frame> queue_;

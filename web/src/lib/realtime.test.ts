@@ -205,13 +205,29 @@ describe('realtime connection', () => {
     expect(h.sockets).toHaveLength(1);
   });
 
+  it('reads every message of a frame that carries several, in order (protocol 2)', async () => {
+    const h = setup();
+    h.rt.start();
+    await flush();
+    const s = h.last();
+    s.open();
+    const send = h.rt.request({ type: 'message.send', body: 'x' }, { until: (a) => a.status === 'stored' });
+    const id = s.sent[0]!.id;
+    const news = [1, 2].map((seq) => ({ type: 'message.new', data: { chat_id: 'c1', seq } }));
+    s.receive(news[0], { type: 'ack', id, status: 'accepted', client_id: 'c' }, news[1], {
+      type: 'ack', id, status: 'stored', client_id: 'c', seq: 3, message_id: 'm3',
+    });
+    await expect(send).resolves.toMatchObject({ seq: 3 });
+    expect(h.frames.filter((f) => f.type === 'message.new')).toEqual(news);
+  });
+
   it('refuses a server that speaks another protocol version', async () => {
     const h = setup();
     h.rt.start();
     await flush();
     const s = h.last();
     s.readyState = 1;
-    s.receive({ type: 'hello', data: { protocol: 2, user_id: 'u1', connection_id: 1 } });
+    s.receive({ type: 'hello', data: { protocol: 1, user_id: 'u1', connection_id: 1 } });
     expect(h.rt.state).toBe('unsupported');
     expect(h.opens).toBe(0);
     await h.timers.advance(60_000);

@@ -13,7 +13,8 @@ import type { AckFrame, ErrorFrame, ServerFrame } from './types';
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline' | 'stopped' | 'unsupported';
 
 /** The protocol version this client speaks (docs/protocol.md). */
-export const PROTOCOL_VERSION = 1;
+/** The WebSocket protocol version this client speaks (docs/protocol.md); asked for in the URL. */
+export const PROTOCOL_VERSION = 2;
 
 export interface WebSocketLike {
   readonly readyState: number;
@@ -267,9 +268,17 @@ export class RealtimeClient {
 
   private onMessage(ws: WebSocketLike, data: unknown): void {
     if (ws !== this.ws || typeof data !== 'string') return;
+    // Protocol 2: a frame carries one or more messages, one JSON text per line.
+    for (const line of data.split('\n')) {
+      if (ws !== this.ws) return; // a message closed this connection
+      this.onServerMessage(line);
+    }
+  }
+
+  private onServerMessage(text: string): void {
     let frame: ServerFrame;
     try {
-      frame = JSON.parse(data) as ServerFrame;
+      frame = JSON.parse(text) as ServerFrame;
     } catch {
       return;
     }

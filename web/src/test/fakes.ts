@@ -91,10 +91,11 @@ export class FakeSocket implements WebSocketLike {
   open(userId = 'u1'): void {
     this.readyState = 1;
     this.onopen?.({});
-    this.receive({ type: 'hello', data: { protocol: 1, user_id: userId, connection_id: 1 } });
+    this.receive({ type: 'hello', data: { protocol: 2, user_id: userId, connection_id: 1 } });
   }
-  receive(frame: unknown): void {
-    this.onmessage?.({ data: JSON.stringify(frame) });
+  /** One server frame; several messages go in one frame, one per line, as protocol 2 batches them. */
+  receive(...frames: unknown[]): void {
+    this.onmessage?.({ data: frames.map((f) => JSON.stringify(f)).join('\n') });
   }
   /** The server (or the network) closed the connection. */
   drop(code: number): void {
