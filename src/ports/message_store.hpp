@@ -55,6 +55,9 @@ class MessageStore {
                                std::int64_t edited_at_ms) = 0;
   // Deletes the body and marks the message deleted; its seq stays (a tombstone).
   virtual Result<Message> remove(std::string_view chat_id, std::string_view message_id, std::int64_t at_ms) = 0;
+  // Whether a live (not deleted) message of the chat has an attachment with this key:
+  // the media service lets members download a file only through a chat it was sent to.
+  virtual Result<bool> attached(std::string_view chat_id, std::string_view media_key) = 0;
   // Messages with before > seq > after (0: unbounded), at most `limit`: the newest ones
   // when only `before` is given, else the oldest ones after `after`; ascending seq.
   virtual Result<std::vector<Message>> page(std::string_view chat_id, std::int64_t before, std::int64_t after,

@@ -342,6 +342,96 @@ TEST_P(MessageStoreContract, AppendAfterRemoveWithTheSameClientIdReturnsTheTombs
   EXPECT_EQ(last_seq("c1"), 1);
 }
 
+TEST_P(MessageStoreContract, AttachedIsTrueOnlyForAKeyOfALiveMessageOfThatChat) {
+  auto attached = [&](std::string_view chat, std::string_view key) {
+    auto r = store().attached(chat, key);
+    EXPECT_TRUE(r) << r.error().message;
+    return r && *r;
+  };
+  auto with_files = message("m1", "c1", "alice", "k1", "");
+  with_files.attachments_json = R"([{"key":"alice_AAA","name":"a.png","content_type":"image/png","size":3},)"
+                                R"({"key":"alice_BBB","name":"b.png","content_type":"image/png","size":4}])";
+  ASSERT_TRUE(store().append(with_files));
+  auto copy = message("m2", "c1", "bob", "k2", "");
+  copy.attachments_json = R"([{"key":"alice_BBB","name":"b.png","content_type":"image/png","size":4}])";
+  ASSERT_TRUE(store().append(copy));
+  send("c2");
+
+  EXPECT_TRUE(attached("c1", "alice_AAA"));
+  EXPECT_TRUE(attached("c1", "alice_BBB"));
+  EXPECT_FALSE(attached("c2", "alice_AAA")) << "another chat";
+  EXPECT_FALSE(attached("c1", "alice_CCC"));
+  EXPECT_FALSE(attached("c1", "alice_AA")) << "a prefix is not the key";
+  EXPECT_FALSE(attached("c1", "a.png")) << "a name is not a key";
+  EXPECT_FALSE(attached("c1", ""));
+
+  // A deleted message no longer lends its files; another message with the same file does.
+  ASSERT_TRUE(store().remove("c1", "m1", 2000));
+  EXPECT_FALSE(attached("c1", "alice_AAA"));
+  EXPECT_TRUE(attached("c1", "alice_BBB"));
+  ASSERT_TRUE(store().remove("c1", "m2", 2000));
+  EXPECT_FALSE(attached("c1", "alice_BBB"));
+  // A retry of a deleted message's client_id does not bring its files back.
+  ASSERT_TRUE(store().append(with_files));
+  EXPECT_FALSE(attached("c1", "alice_AAA"));
+}
+
+// Ids, keys and other lookup values that a query language would read as operators,
+// wildcards or paths are plain values: they find exactly what equals them, nothing more.
+TEST_P(MessageStoreContract, LookupValuesThatLookLikeOperatorsFindNothingExtra) {
+  auto m = message("m1", "c1", "alice", "k1", "");
+  m.attachments_json = R"([{"key":"alice_AAA","name":"a.png","content_type":"image/png","size":3}])";
+  ASSERT_TRUE(store().append(m));
+  const std::vector<std::string> odd = {R"({"$gt": ""})",
+                                        R"({"$ne": null})",
+                                        "$gt",
+                                        "$ne",
+                                        "$where",
+                                        "$regex",
+                                        ".*",
+                                        "%",
+                                        "_",
+                                        "*",
+                                        "c1.m1",
+                                        "' OR '1'='1",
+                                        R"(" OR 1=1 --)",
+                                        "m1' --",
+                                        "alice_AAA' OR '1'='1",
+                                        "alice_%",
+                                        "alice_.*",
+                                        "[object Object]"};
+  for (const auto& v : odd) {
+    auto by_chat = store().find(v, "m1");
+    ASSERT_TRUE(by_chat) << v;
+    EXPECT_FALSE(by_chat->has_value()) << v;
+    auto by_id = store().find("c1", v);
+    ASSERT_TRUE(by_id) << v;
+    EXPECT_FALSE(by_id->has_value()) << v;
+    auto sent = store().find_sent("c1", "alice", v);
+    ASSERT_TRUE(sent) << v;
+    EXPECT_FALSE(sent->has_value()) << v;
+    auto sent_by = store().find_sent("c1", v, "k1");
+    ASSERT_TRUE(sent_by) << v;
+    EXPECT_FALSE(sent_by->has_value()) << v;
+    auto key = store().attached("c1", v);
+    ASSERT_TRUE(key) << v;
+    EXPECT_FALSE(*key) << v;
+    auto chat = store().attached(v, "alice_AAA");
+    ASSERT_TRUE(chat) << v;
+    EXPECT_FALSE(*chat) << v;
+    EXPECT_EQ(last_seq(v), 0) << v;
+    EXPECT_TRUE(seqs(v, 0, 0, 10).empty()) << v;
+  }
+  // A message stored under such values is found by exactly them.
+  auto odd_one = message(R"({"$gt": ""})", "c.$x", "$where", R"({"$ne": null})");
+  ASSERT_TRUE(store().append(odd_one));
+  auto found = store().find_sent("c.$x", "$where", R"({"$ne": null})");
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->id, R"({"$gt": ""})");
+  EXPECT_FALSE(find("c1", R"({"$gt": ""})").has_value());
+  EXPECT_EQ(last_seq("c1"), 1);
+}
+
 TEST_P(MessageStoreContract, CursorsStartAtZeroAndOnlyMoveForward) {
   auto start = store().cursor("c1", "bob");
   ASSERT_TRUE(start);

@@ -217,6 +217,41 @@ TEST(MongoIndexes, CreatingThemTwiceIsFine) {
   expect_ok(MongoDatabase(pool, name).drop());
 }
 
+// Messages stored before attachment_keys existed get it at the next start, so their files
+// stay downloadable through their chat (and a tombstone's do not).
+TEST(MongoMigration, MessagesWithoutAttachmentKeysGetThemAtStart) {
+  const std::string url = test_url();
+  if (url.empty()) GTEST_SKIP() << "PARLEY_TEST_MONGO_URL not set";
+  MongoConfig config;
+  config.url = url;
+  MongoPool pool(config);
+  const std::string name = unique_prefix() + "_message";
+  MongoDatabase db(pool, name);
+  auto legacy = [](const char* id, const char* attachments, bool deleted) {
+    BsonDoc d;
+    d.str("_id", id).str("chat_id", "c1").i64("seq", id[1] - '0').str("sender_id", "alice").str("client_id", id);
+    d.str("body", "").str("attachments_json", attachments).str("reply_to", "").strings("mentions", {});
+    d.i64("created_at_ms", 1000).i64("edited_at_ms", 0).boolean("deleted", deleted).i64("deleted_at_ms", 0);
+    return d;
+  };
+  expect_ok(db.insert_one("messages", legacy("m1", R"([{"key":"alice_OLD","name":"a.png"}])", false)));
+  expect_ok(db.insert_one("messages", legacy("m2", "[]", false)));
+  expect_ok(db.insert_one("messages", legacy("m3", R"([{"key":"alice_GONE","name":"b.png"}])", true)));
+  MongoMessageStore store(pool, name);
+  expect_ok(store.create_indexes());
+  auto old_file = store.attached("c1", "alice_OLD");
+  ASSERT_TRUE(old_file) << old_file.error().message;
+  EXPECT_TRUE(*old_file);
+  auto gone = store.attached("c1", "alice_GONE");
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(*gone);
+  auto left = db.count("messages", bson_sub("attachment_keys", BsonDoc().boolean("$exists", false)));
+  ASSERT_TRUE(left);
+  EXPECT_EQ(*left, 0);
+  expect_ok(store.create_indexes()); // nothing left to do
+  expect_ok(db.drop());
+}
+
 // A server that cannot be reached is `unavailable` (retryable), not a crash or a hang.
 TEST(MongoUnavailable, AnUnreachableServerIsUnavailable) {
   MongoConfig config;

@@ -153,6 +153,14 @@ def attachment(g: dict, name: str, content_type: str, size: int, **extra) -> dic
     return {"key": g["key"], "name": name, "content_type": content_type, "size": size, **extra}
 
 
+def share(client: Client, acct, chat_id: str, g: dict, size: int, name: str = "file.png",
+          content_type: str = "image/png") -> None:
+    """Sends a message to the chat with the uploaded file `g` attached: only then do its
+    members get download URLs for it."""
+    r = send(client, acct, chat_id, "", attachments=[attachment(g, name, content_type, size)])
+    assert r.status_code == 201, describe(r)
+
+
 def send(client: Client, acct, chat_id: str, body: str = "", **extra):
     return client.post(f"{CHATS}/{chat_id}/messages", token=acct.access,
                        json={"client_id": uuid.uuid4().hex, "body": body, **extra})
@@ -286,6 +294,7 @@ def test_download_url_refuses_tampering(client: Client, server, trio):
     data, other_data = os.urandom(300), os.urandom(200)
     g = upload(client, alice, data)
     other = upload(client, alice, other_data)
+    share(client, alice, chat, g, len(data))
     url = download_grant(client, bob, chat, g["key"], "a.png")["url"]
     q = query(url)
     assert requests.get(url, timeout=HTTP_TIMEOUT_S).content == data
@@ -308,8 +317,6 @@ def test_download_url_refuses_tampering(client: Client, server, trio):
     assert requests.get(url, timeout=HTTP_TIMEOUT_S).content == data
 
 
-@pytest.mark.xfail(strict=True, reason="the download route checks membership of the chat named in the path, "
-                                       "not that the file is attached in that chat")
 def test_a_file_is_fetched_only_through_a_chat_it_was_sent_to(client: Client, server, trio):
     alice, bob, carol, chat = trio
     g = upload(client, alice, b"secret bytes", "s.txt", "text/plain")
@@ -318,8 +325,20 @@ def test_a_file_is_fetched_only_through_a_chat_it_was_sent_to(client: Client, se
     # carol learnt the key (forwarded, or she was a member once) and asks through her own chat
     r = client.post(f"{CHATS}/direct", token=carol.access, json={"user_id": bob.user_id})
     assert r.status_code in (200, 201), describe(r)
-    assert_error(client.get(f"{CHATS}/{r.json()['id']}/media/{g['key']}", token=carol.access), 404,
-                 "media_not_found")
+    carols = r.json()["id"]
+    assert_error(client.get(f"{CHATS}/{carols}/media/{g['key']}", token=carol.access), 404, "media_not_found")
+    # bob, a member of both chats, gets it only through the chat it was sent to
+    assert_error(client.get(f"{CHATS}/{carols}/media/{g['key']}", token=bob.access), 404, "media_not_found")
+    assert client.get(f"{CHATS}/{chat}/media/{g['key']}", token=bob.access).status_code == 200
+    # an uploaded file sent nowhere is fetched nowhere, not even by its uploader
+    unsent = upload(client, alice, b"draft", "d.txt", "text/plain")
+    assert_error(client.get(f"{CHATS}/{chat}/media/{unsent['key']}", token=alice.access), 404, "media_not_found")
+    # once its message is deleted, the file is no longer handed out
+    r = send(client, alice, chat, "", attachments=[attachment(unsent, "d.txt", "text/plain", 5)])
+    assert r.status_code == 201, describe(r)
+    assert client.get(f"{CHATS}/{chat}/media/{unsent['key']}", token=bob.access).status_code == 200
+    assert client.delete(f"{CHATS}/{chat}/messages/{r.json()['id']}", token=alice.access).status_code == 200
+    assert_error(client.get(f"{CHATS}/{chat}/media/{unsent['key']}", token=bob.access), 404, "media_not_found")
 
 
 # --------------------------------------------------------------------------- upload requests
@@ -433,6 +452,7 @@ def test_put_refusals_leave_nothing_behind(client: Client, server, trio):
     assert media_files(server) == stored["media_files"]
     assert (media_dir(server) / key).read_bytes() == data
     assert (media_dir(server) / (key + ".meta")).read_bytes() == stored["meta"]
+    share(client, alice, chat, g, len(data), "f.png")
     got = requests.get(download_grant(client, alice, chat, key)["url"], timeout=HTTP_TIMEOUT_S)
     assert got.content == data
 
@@ -444,6 +464,7 @@ def test_chunked_upload_of_the_signed_size_is_stored(client: Client, server, tri
     status, body = raw_put(server, target_of(g["upload_url"]), {"Content-Type": "image/png"},
                            [data[:1], data[1:500], data[500:]])
     assert status == 204 and body is None, body
+    share(client, alice, chat, g, len(data), "c.png")
     got = requests.get(download_grant(client, bob, chat, g["key"])["url"], timeout=HTTP_TIMEOUT_S)
     assert got.content == data
 
@@ -469,6 +490,7 @@ def test_concurrent_puts_store_one_upload(client: Client, server, trio):
         assert statuses == [204, 409, 409, 409], [describe(r) for r in results]
         winner = bodies[[r.status_code for r in results].index(204)]
         assert (media_dir(server) / g["key"]).read_bytes() == winner
+        share(client, alice, chat, g, 512, "race.png")
         got = requests.get(download_grant(client, alice, chat, g["key"])["url"], timeout=HTTP_TIMEOUT_S)
         assert got.content == winner
     assert not [n for n in media_files(server) if ".part" in n]

@@ -168,6 +168,14 @@ bool BsonDoc::has(const char* key) const {
   return find(doc_, key, it);
 }
 
+std::optional<BsonDoc> BsonDoc::from_json(std::string_view json) {
+  bson_error_t error;
+  bson_t* doc =
+      bson_new_from_json(reinterpret_cast<const std::uint8_t*>(json.data()), static_cast<ssize_t>(json.size()), &error);
+  if (!doc) return std::nullopt;
+  return BsonDoc(doc);
+}
+
 std::string BsonDoc::json() const {
   std::size_t length = 0;
   char* text = bson_as_relaxed_extended_json(doc_, &length);

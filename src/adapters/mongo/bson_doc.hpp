@@ -50,6 +50,10 @@ class BsonDoc {
   std::vector<BsonDoc> get_docs(const char* key) const;
   bool has(const char* key) const;
 
+  // Parses a JSON object written by Parley itself (never a client's text as a query);
+  // nullopt when it is not valid JSON.
+  static std::optional<BsonDoc> from_json(std::string_view json);
+
   // Relaxed extended JSON, for error messages and tests only.
   std::string json() const;
 

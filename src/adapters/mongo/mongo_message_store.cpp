@@ -35,6 +35,16 @@ Message read_message(const BsonDoc& d) {
   return m;
 }
 
+// The keys of the attachments in `attachments_json` (the message service's JSON array).
+std::vector<std::string> attachment_keys(const std::string& attachments_json) {
+  std::vector<std::string> keys;
+  auto wrapped = BsonDoc::from_json("{\"a\":" + (attachments_json.empty() ? "[]" : attachments_json) + "}");
+  if (!wrapped) return keys;
+  for (const auto& a : wrapped->get_docs("a"))
+    if (auto key = a.get_str("key"); !key.empty()) keys.push_back(std::move(key));
+  return keys;
+}
+
 BsonDoc message_doc(const Message& m) {
   BsonDoc d;
   d.str("_id", m.id)
@@ -44,6 +54,7 @@ BsonDoc message_doc(const Message& m) {
       .str("client_id", m.client_id)
       .str("body", m.body)
       .str("attachments_json", m.attachments_json)
+      .strings("attachment_keys", attachment_keys(m.attachments_json))
       .str("reply_to", m.reply_to)
       .strings("mentions", m.mentions)
       .i64("created_at_ms", m.created_at_ms)
@@ -87,12 +98,43 @@ void back_off(int attempt) {
 Result<void> MongoMessageStore::create_indexes() {
   if (auto r = db_.create_indexes(kMessages,
                                   {{"chat_seq", {{"chat_id", 1}, {"seq", 1}}, true},
-                                   {"chat_sender_client", {{"chat_id", 1}, {"sender_id", 1}, {"client_id", 1}}, true}});
+                                   {"chat_sender_client", {{"chat_id", 1}, {"sender_id", 1}, {"client_id", 1}}, true},
+                                   {"chat_attachment", {{"chat_id", 1}, {"attachment_keys", 1}}, false}});
       !r) {
     return r;
   }
+  if (auto r = add_attachment_keys(); !r) return r;
   if (auto r = db_.create_indexes(kCursors, {{"chat_user", {{"chat_id", 1}, {"user_id", 1}}, true}}); !r) return r;
   return db_.create_indexes(kReactions, {{"message_user", {{"message_id", 1}, {"user_id", 1}}, true}});
+}
+
+// Messages stored before attachment_keys existed get it, a batch at a time (idempotent:
+// each start finishes what an interrupted one left).
+Result<void> MongoMessageStore::add_attachment_keys() {
+  BsonDoc missing;
+  missing.doc("attachment_keys", BsonDoc().boolean("$exists", false));
+  for (;;) {
+    auto batch = db_.find(kMessages, missing, MongoFind{{}, 500, {"_id", "attachments_json", "deleted"}});
+    if (!batch) return fail(batch.error());
+    if (batch->empty()) return {};
+    for (const auto& d : *batch) {
+      const auto keys =
+          d.get_bool("deleted") ? std::vector<std::string>{} : attachment_keys(d.get_str("attachments_json"));
+      if (auto r = db_.update_one(kMessages, bson_str("_id", d.get_str("_id")),
+                                  bson_sub("$set", bson_strings("attachment_keys", keys)));
+          !r) {
+        return fail(r.error());
+      }
+    }
+  }
+}
+
+Result<bool> MongoMessageStore::attached(std::string_view chat_id, std::string_view media_key) {
+  BsonDoc filter;
+  filter.str("chat_id", chat_id).str("attachment_keys", media_key).boolean("deleted", false);
+  auto n = db_.count(kMessages, filter);
+  if (!n) return fail(n.error());
+  return *n > 0;
 }
 
 std::mutex& MongoMessageStore::stripe(std::string_view chat_id) {
@@ -170,6 +212,7 @@ Result<Message> MongoMessageStore::remove(std::string_view chat_id, std::string_
     BsonDoc set;
     set.str("body", "")
         .str("attachments_json", "[]")
+        .strings("attachment_keys", {})
         .strings("mentions", {})
         .boolean("deleted", true)
         .i64("deleted_at_ms", at_ms);

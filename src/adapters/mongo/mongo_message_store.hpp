@@ -37,6 +37,9 @@ class MongoMessageStore final : public MessageStore {
   Result<std::optional<Message>> find(std::string_view chat_id, std::string_view message_id) override;
   Result<std::optional<Message>> find_sent(std::string_view chat_id, std::string_view sender_id,
                                            std::string_view client_id) override;
+  // Messages carry attachment_keys, the keys of their attachments (emptied by remove()),
+  // under the index (chat_id, attachment_keys).
+  Result<bool> attached(std::string_view chat_id, std::string_view media_key) override;
   Result<Message> edit(std::string_view chat_id, std::string_view message_id, std::string_view body,
                        std::int64_t edited_at_ms) override;
   // Empties body, attachments and mentions, drops the message's reactions and records
@@ -64,6 +67,7 @@ class MongoMessageStore final : public MessageStore {
  private:
   Result<std::optional<Message>> find_where(const BsonDoc& filter);
   Result<bool> is_live(std::string_view message_id);
+  Result<void> add_attachment_keys();
   std::mutex& stripe(std::string_view chat_id);
 
   MongoDatabase db_;

@@ -189,10 +189,26 @@ CREATE TABLE notification_checks (
 CREATE INDEX notification_checks_due ON notification_checks (due_ms);
 )sql";
 
+// Which files each live message carries, so a download is allowed only through a chat the
+// file was sent to. Filled from the messages already stored.
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE message_attachments (
+  chat_id    TEXT NOT NULL,
+  media_key  TEXT NOT NULL,
+  message_id TEXT NOT NULL REFERENCES message_messages (id) ON DELETE CASCADE,
+  PRIMARY KEY (chat_id, media_key, message_id)
+) STRICT, WITHOUT ROWID;
+INSERT OR IGNORE INTO message_attachments (chat_id, media_key, message_id)
+  SELECT m.chat_id, json_extract(a.value, '$.key'), m.id
+  FROM message_messages AS m, json_each(m.attachments_json) AS a
+  WHERE m.deleted = 0 AND json_type(a.value, '$.key') = 'text';
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "auth accounts, sessions, refresh tokens, one-time codes; user profiles", kV1},
     Migration{2, "chats and members; messages, mentions, sequences, cursors, reactions", kV2},
     Migration{3, "notifications, counted message cursors, delayed message checks", kV3},
+    Migration{4, "the media keys attached to each live message", kV4},
 };
 
 // Runs `sql` (possibly several statements); throws with `what` on failure.

@@ -103,6 +103,13 @@ Result<void> insert_message(Connection& conn, const Message& m) {
     }
     return fail(r.error());
   }
+  // The keys are read by SQLite from the JSON the message service wrote.
+  Statement keys(conn,
+                 "INSERT OR IGNORE INTO message_attachments (chat_id, media_key, message_id) "
+                 "SELECT ?1, json_extract(value, '$.key'), ?2 FROM json_each(?3) "
+                 "WHERE json_type(value, '$.key') = 'text'");
+  keys.bind_text(1, m.chat_id).bind_text(2, m.id).bind_text(3, m.attachments_json);
+  if (auto r = keys.run(); !r) return fail(r.error());
   Statement mention(conn, "INSERT INTO message_mentions (message_id, position, user_id) VALUES (?, ?, ?)");
   for (std::size_t i = 0; i < m.mentions.size(); ++i) {
     mention.reset();
@@ -196,7 +203,8 @@ Result<Message> SqliteMessageStore::remove(std::string_view chat_id, std::string
   st.bind_int64(1, at_ms).bind_text(2, message_id);
   if (auto r = st.run(); !r) return fail(r.error());
   for (const char* sql :
-       {"DELETE FROM message_mentions WHERE message_id = ?", "DELETE FROM message_reactions WHERE message_id = ?"}) {
+       {"DELETE FROM message_mentions WHERE message_id = ?", "DELETE FROM message_reactions WHERE message_id = ?",
+        "DELETE FROM message_attachments WHERE message_id = ?"}) {
     Statement del(conn, sql);
     del.bind_text(1, message_id);
     if (auto r = del.run(); !r) return fail(r.error());
@@ -207,6 +215,15 @@ Result<Message> SqliteMessageStore::remove(std::string_view chat_id, std::string
   m.mentions.clear();
   m.deleted = true;
   return m;
+}
+
+Result<bool> SqliteMessageStore::attached(std::string_view chat_id, std::string_view media_key) {
+  auto conn = db_.lock();
+  Statement st(conn, "SELECT 1 FROM message_attachments WHERE chat_id = ? AND media_key = ? LIMIT 1");
+  st.bind_text(1, chat_id).bind_text(2, media_key);
+  auto row = st.step();
+  if (!row) return fail(row.error());
+  return *row;
 }
 
 Result<std::vector<Message>> SqliteMessageStore::page(std::string_view chat_id, std::int64_t before, std::int64_t after,

@@ -1,7 +1,7 @@
 #pragma once
 // MessageStore on SQLite: message_messages (one row per message, tombstones included),
-// message_mentions, message_sequences (each chat's last seq), message_cursors and
-// message_reactions.
+// message_mentions, message_attachments (the media keys of live messages),
+// message_sequences (each chat's last seq), message_cursors and message_reactions.
 
 #include "adapters/sqlite/database.hpp"
 #include "ports/message_store.hpp"
@@ -29,6 +29,8 @@ class SqliteMessageStore final : public MessageStore {
   // `at_ms` (not part of domain::Message). Removing a tombstone returns it unchanged;
   // not_found "message_not_found" for an unknown message.
   Result<Message> remove(std::string_view chat_id, std::string_view message_id, std::int64_t at_ms) override;
+  // From message_attachments, written with the message and emptied by remove().
+  Result<bool> attached(std::string_view chat_id, std::string_view media_key) override;
   // Tombstones included: they hold their seq.
   Result<std::vector<Message>> page(std::string_view chat_id, std::int64_t before, std::int64_t after,
                                     int limit) override;

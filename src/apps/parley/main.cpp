@@ -63,7 +63,7 @@ struct App final : Served {
         users(profiles, auth, clock),
         membership(chat_store),
         media_storage(make_media_storage(c, derive_secret(signing_key, "parley media urls v1"), clock)),
-        media(media_config(c), *media_storage, membership, clock),
+        media(media_config(c), *media_storage, membership, message_store, clock),
         messages({message_store, membership, bus, log, media, clock, ids}),
         chats(ChatConfig{c.max_group_members}, {chat_store, directory, messages, presence, bus, log, clock, ids}),
         notifications(notification_config(c), {notification_store, messages, presence, bus, auth, *mailer, clock, ids}),

@@ -29,7 +29,7 @@ struct MessageApp final : ClusterService {
         events(cluster.kafka(s.cluster.kafka_events_topic)),
         commands(cluster.kafka(s.cluster.kafka_commands_topic)),
         media_storage(make_media_storage(s.parley, cluster_secret(s, "parley media urls v1"), clock)),
-        media(media_config(s.parley), *media_storage, membership, clock),
+        media(media_config(s.parley), *media_storage, membership, store, clock),
         messages({store, membership, live, events, media, clock, ids}),
         rest_sends(messages, commands, ids) {
     create_indexes(store);

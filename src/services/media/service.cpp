@@ -22,8 +22,9 @@ std::string_view owner_of(std::string_view key) { return key.substr(0, key.find(
 
 } // namespace
 
-MediaService::MediaService(MediaConfig config, MediaStorage& storage, Membership& membership, const Clock& clock)
-    : config_(std::move(config)), storage_(storage), membership_(membership), clock_(clock) {
+MediaService::MediaService(MediaConfig config, MediaStorage& storage, Membership& membership, MessageStore& messages,
+                           const Clock& clock)
+    : config_(std::move(config)), storage_(storage), membership_(membership), messages_(messages), clock_(clock) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium could not be initialised");
 }
 
@@ -53,6 +54,9 @@ Result<DownloadGrant> MediaService::download(std::string_view me, std::string_vi
   auto role = membership_.role_of(chat_id, me);
   if (!role) return fail(role.error());
   if (!*role) return fail(Error::not_found("chat_not_found", "no such chat"));
+  auto attached = messages_.attached(chat_id, key);
+  if (!attached) return fail(attached.error());
+  if (!*attached) return fail(Error::not_found("media_not_found", "no such file"));
   auto object = storage_.stat(key);
   if (!object) return fail(object.error());
   if (!*object) return fail(Error::not_found("media_not_found", "no such file"));

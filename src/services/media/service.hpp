@@ -1,6 +1,7 @@
 #pragma once
 // The media service: hands out pre-signed upload URLs (limits on size and content type),
-// pre-signed download URLs to the members of a chat, and checks a message's attachments.
+// pre-signed download URLs to the members of a chat for the files sent to it, and checks a
+// message's attachments.
 // Keys are "<uploader id>_<random>": unguessable, and they name who uploaded them.
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "ports/attachments.hpp"
 #include "ports/media_storage.hpp"
 #include "ports/membership.hpp"
+#include "ports/message_store.hpp"
 
 namespace parley {
 
@@ -40,10 +42,13 @@ struct DownloadGrant {
 
 class MediaService final : public AttachmentCheck {
  public:
-  MediaService(MediaConfig config, MediaStorage& storage, Membership& membership, const Clock& clock);
+  MediaService(MediaConfig config, MediaStorage& storage, Membership& membership, MessageStore& messages,
+               const Clock& clock);
 
   Result<UploadGrant> request_upload(std::string_view me, const UploadRequest& request);
-  // Members of the chat only (chat_not_found otherwise); media_not_found until uploaded.
+  // Members of the chat only (chat_not_found otherwise), and only a file attached to a live
+  // message of that chat and uploaded (media_not_found otherwise): a key learnt elsewhere
+  // does not open a file through another chat.
   Result<DownloadGrant> download(std::string_view me, std::string_view chat_id, std::string_view key,
                                  std::string_view file_name);
   Result<void> check(std::string_view sender, const std::vector<domain::Attachment>& attachments) override;
@@ -54,6 +59,7 @@ class MediaService final : public AttachmentCheck {
   MediaConfig config_;
   MediaStorage& storage_;
   Membership& membership_;
+  MessageStore& messages_;
   const Clock& clock_;
 };
 
