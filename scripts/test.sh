@@ -39,6 +39,11 @@ echo "== SigV4 cross-check against @smithy/signature-v4 (ASan+UBSan)"
 echo "== integration tests (real binary, ASan+UBSan)"
 PARLEY_BIN=build/asan/bin/parley /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
 
+# --- soak: steady chat traffic with reconnect churn; RSS and descriptors flat, the store
+# exactly what was acked (scripts/soak.sh runs the 30-minute form) ---
+echo "== soak (2 min)"
+PARLEY_BIN=build/asan/bin/parley scripts/soak.sh 2 --report build/asan/soak-report.json
+
 # --- web client: npm ci, build, vitest, then the browser end-to-end suite (Chromium)
 # against the same ASan+UBSan binary ---
 echo "== web client (build, unit and end-to-end tests)"
