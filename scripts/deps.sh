@@ -10,6 +10,7 @@ packages=(g++ cmake ninja-build ccache pkg-config
   libmongoc-dev libbson-dev)
 if [[ "${1:-}" == test ]]; then
   packages+=(libgtest-dev python3 python3-pytest python3-requests python3-aiosmtpd python3-yaml python3-websocket redis-server
+    python3-venv                    # Schemathesis's virtualenv (scripts/api_fuzz.sh)
     chromium fonts-noto-color-emoji # chromium: the web client's end-to-end tests
     docker-compose)                 # validates docker-compose.yml
   # Node.js and npm for the SigV4 cross-check (tests/sigv4); a Node.js installed another way

@@ -408,7 +408,7 @@ def test_reactions_one_per_user(client: Client, users):
     assert client.delete(url, token=bob.access).status_code == 204, "removing nothing is fine"
     assert reactions_of(m["id"]) == [(dave.user_id, "😂")]
 
-    for emoji in ("", "a b", "x" * 33, "\u0007"):
+    for emoji in ("", "a b", "x" * 33, "\u0007", "\u007f", "\U0001F44D\u007f"):  # DEL is a control character too
         assert_error(client.request("PUT", url, token=bob.access, json={"emoji": emoji}), 422, "invalid_emoji")
     assert_error(client.request("PUT", url, token=bob.access, json={"emoji": 1}), 400, "invalid_field")
     assert_error(client.request("PUT", f"{CHATS}/{chat['id']}/messages/nope/reaction", token=bob.access,

@@ -326,7 +326,7 @@ Result<Cursor> MessageService::mark_delivered(std::string_view me, std::string_v
 Result<void> MessageService::react(std::string_view me, std::string_view chat_id, std::string_view message_id,
                                    std::string_view emoji) {
   if (emoji.empty() || emoji.size() > kMaxEmojiBytes || !domain::is_valid_utf8(emoji) ||
-      std::any_of(emoji.begin(), emoji.end(), [](char c) { return c == ' ' || (c >= 0 && c < 0x20); }))
+      std::any_of(emoji.begin(), emoji.end(), [](char c) { return c == ' ' || (c >= 0 && c < 0x20) || c == 0x7f; }))
     return fail(Error::unprocessable("invalid_emoji", "a reaction is one emoji"));
   if (auto ok = require_member(me, chat_id); !ok) return fail(ok.error());
   if (auto ok = live_message(chat_id, message_id); !ok) return fail(ok.error());
