@@ -26,6 +26,7 @@
 #include "apps/kit/settings.hpp"
 #include "apps/parley/config.hpp"
 #include "core/log.hpp"
+#include "services/auth/account_checked_verifier.hpp"
 #include "services/auth/routes.hpp"
 #include "services/chat/routes.hpp"
 #include "services/media/routes.hpp"
@@ -56,6 +57,7 @@ struct App final : Served {
         mailer(make_mailer(c, clock)),
         signing_key(load_or_create_signing_key(signing_key_file(c))),
         signer(signing_key, c.jwt_issuer, clock, std::chrono::seconds(c.access_ttl_s)),
+        verifier(signer, accounts),
         hasher(password_hasher(c)),
         directory(profiles, clock),
         auth(auth_config(c), AuthPorts{accounts, sessions, otps, directory, *mailer, limiter, clock, ids}, signer,
@@ -67,18 +69,18 @@ struct App final : Served {
         messages({message_store, membership, bus, log, media, clock, ids}),
         chats(ChatConfig{c.max_group_members}, {chat_store, directory, messages, presence, bus, log, clock, ids}),
         notifications(notification_config(c), {notification_store, messages, presence, bus, auth, *mailer, clock, ids}),
-        realtime(realtime_config(c), {signer, messages, membership, presence, bus, clock}),
+        realtime(realtime_config(c), {verifier, messages, membership, presence, bus, clock}),
         web(c.web_dir, media_upload_origin(c)),
         notification_worker(notifications, std::chrono::milliseconds(200),
                             std::clamp<std::chrono::milliseconds>(notifications.config().digest_after,
                                                                   std::chrono::seconds(1), std::chrono::minutes(1))) {
     log.subscribe("notifications", [this](const DomainEvent& e) { return notifications.handle(e); });
-    mount_auth_routes(routes, auth, signer);
-    mount_user_routes(routes, users, signer);
-    mount_chat_routes(routes, chats, signer);
-    mount_message_routes(routes, messages, signer);
-    mount_notification_routes(routes, notifications, signer);
-    mount_media_routes(routes, media, signer);
+    mount_auth_routes(routes, auth, verifier);
+    mount_user_routes(routes, users, verifier);
+    mount_chat_routes(routes, chats, verifier);
+    mount_message_routes(routes, messages, verifier);
+    mount_notification_routes(routes, notifications, verifier);
+    mount_media_routes(routes, media, verifier);
     // Parley serves the bytes itself only with the local storage; S3 serves its own.
     if (auto* local = dynamic_cast<LocalMediaStorage*>(media_storage.get())) mount_blob_routes(routes, *local);
     if (!c.web_dir.empty()) routes.set_fallback([this](http::Request& req) { return web.serve(req); });
@@ -106,6 +108,7 @@ struct App final : Served {
   std::unique_ptr<Mailer> mailer;
   SigningKey signing_key;
   JwtSigner signer;
+  AccountCheckedVerifier verifier; // the accounts are local: a deleted account's tokens stop at once
   PasswordHasher hasher;
   ProfileDirectory directory;
   AuthService auth;

@@ -230,7 +230,9 @@ Result<Principal> JwtVerifier::verify(std::string_view token) const {
   }
   const std::int64_t now = clock_->now_s();
   if (*exp <= now) return fail(Error::unauthenticated("token_expired", "access token expired"));
-  if (*nbf > now + kClockSkewS) return invalid_token();
+  // Not yet valid, or issued in the future (beyond the skew): a token from a clock that is
+  // wrong, or one minted to outlive its lifetime.
+  if (*nbf > now + kClockSkewS || *iat > now + kClockSkewS) return invalid_token();
   return Principal{std::string(*sub), std::string(*sid), *exp};
 }
 

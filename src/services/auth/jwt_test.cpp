@@ -179,6 +179,14 @@ TEST_F(JwtTest, NotYetValidTokenIsRejected) {
   expect_error(signer_.verify(future.sign("user-1", "session-1")), "invalid_token");
 }
 
+TEST_F(JwtTest, TokenIssuedInTheFutureIsRejected) {
+  auto claims = valid_claims();
+  claims["iat"] = clock_.now_s() + 3600; // nbf now: only iat says the token comes from the future
+  expect_error(signer_.verify(forge(claims)), "invalid_token");
+  claims["iat"] = clock_.now_s() + 20; // within the skew
+  EXPECT_TRUE(signer_.verify(forge(claims)));
+}
+
 TEST_F(JwtTest, SmallClockSkewIsTolerated) {
   ManualClock ahead(clock_.now_ms() + 20'000);
   const JwtSigner future(key_, "parley", ahead, kTtl);
