@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -49,6 +50,7 @@ Response Pipeline::handle(Request& req) const {
   if (req.request_id.empty()) req.request_id = request_id_for(req);
   std::string route_name = "unmatched";
   Response res = dispatch(req, route_name);
+  add_safety_headers(res);
   add_cors(req, res);
   res.headers.emplace_back("X-Request-Id", req.request_id);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -96,6 +98,20 @@ Response Pipeline::dispatch(Request& req, std::string& route_name) const {
     kLog.error("handler failed", {{"req", req.request_id}, {"route", route_name}});
   }
   return error_response(Error::internal("handler failed"));
+}
+
+// Unless the handler chose otherwise: browsers must not guess a type for JSON that carries
+// users' text, and answers (tokens, profiles, messages) are not to be stored by any cache.
+void Pipeline::add_safety_headers(Response& res) {
+  const auto has = [&](std::string_view name) {
+    return std::any_of(res.headers.begin(), res.headers.end(), [&](const auto& h) {
+      return std::equal(h.first.begin(), h.first.end(), name.begin(), name.end(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+      });
+    });
+  };
+  if (!has("X-Content-Type-Options")) res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  if (!has("Cache-Control")) res.headers.emplace_back("Cache-Control", "no-store");
 }
 
 void Pipeline::add_cors(const Request& req, Response& res) const {

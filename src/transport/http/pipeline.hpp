@@ -19,6 +19,7 @@ class Pipeline {
 
  private:
   Response dispatch(Request& req, std::string& route_name) const;
+  static void add_safety_headers(Response& res);
   void add_cors(const Request& req, Response& res) const;
 
   const Router& router_;

@@ -39,6 +39,21 @@ TEST_F(PipelineTest, AnswersWithARequestIdAndCountsTheRequest) {
             std::string::npos);
 }
 
+TEST_F(PipelineTest, AnswersAreNotSniffedOrStoredUnlessTheHandlerSaysSo) {
+  const auto res = run(beast_http::verb::get, "/ok");
+  EXPECT_EQ(header(res, "X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(header(res, "Cache-Control"), "no-store");
+  EXPECT_EQ(header(run(beast_http::verb::get, "/nope"), "Cache-Control"), "no-store");
+  router.add("GET", "/cached", [](Request&) {
+    Response r = json_response(200, {{"ok", true}});
+    r.headers.emplace_back("cache-control", "public, max-age=60");
+    return r;
+  });
+  const auto cached = run(beast_http::verb::get, "/cached");
+  EXPECT_EQ(header(cached, "Cache-Control"), std::nullopt);
+  EXPECT_EQ(header(cached, "cache-control"), "public, max-age=60");
+}
+
 TEST_F(PipelineTest, UnknownRoutesAndMethodsGetTheErrorEnvelope) {
   const auto missing = run(beast_http::verb::get, "/nope");
   EXPECT_EQ(missing.status, 404u);
