@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import chat, connections, fanout, peers, report  # noqa: E402
+from harness import chat, connections, fanout, peers, report, rest  # noqa: E402
 from harness.server import BENCH_SETTINGS  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-SCENARIOS = {"connections": connections, "chat": chat, "fanout": fanout}
+SCENARIOS = {"connections": connections, "chat": chat, "fanout": fanout, "rest": rest}
 
 
 @dataclass
@@ -95,12 +95,13 @@ def main() -> int:
     p.add_argument("--build-dir", type=Path, default=REPO / "build" / "bench")
     p.add_argument("--results", type=Path, default=REPO / "bench" / "results")
     p.add_argument("--window", type=int, default=4, help="chat: unanswered sends per connection (default 4)")
-    p.add_argument("--warmup", type=int, default=3, help="chat: seconds of traffic before measuring (default 3)")
-    p.add_argument("--duration", type=int, default=10, help="chat: seconds measured per phase (default 10)")
+    p.add_argument("--warmup", type=int, default=3, help="chat, rest: seconds of traffic before measuring (default 3)")
+    p.add_argument("--duration", type=int, default=10, help="chat, rest: seconds measured per phase (default 10)")
     p.add_argument("--distributed", action="store_true",
                    help="chat: against the distributed stack of scripts/cluster.sh (Release), not embedded")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
     fanout.add_arguments(p)
+    rest.add_arguments(p)
     args = p.parse_args()
 
     parley = args.build_dir / "bin" / "parley"
