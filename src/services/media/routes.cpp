@@ -16,7 +16,7 @@ void mount_media_routes(http::Router& router, MediaService& media, const AccessT
     auto body = http::BodyReader::parse(req.body(), {"file_name", "content_type", "size"});
     if (!body) return http::error_response(body.error());
     UploadRequest in{body->required("file_name"), body->required("content_type"),
-                     body->required_int("size", 0, INT64_MAX / 2)};
+                     body->required_int("size", 1, INT64_MAX / 2)};
     if (auto ok = body->finish(); !ok) return http::error_response(ok.error());
     return http::respond(media.request_upload(who->user_id, in), [](const UploadGrant& g) {
       boost::json::object headers;
