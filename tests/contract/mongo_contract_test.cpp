@@ -25,6 +25,7 @@
 #include "adapters/mongo/mongo_profile_store.hpp"
 #include "adapters/mongo/mongo_session_store.hpp"
 #include "chat_store_contract.hpp"
+#include "lookup_values_contract.hpp"
 #include "message_store_contract.hpp"
 #include "notification_store_contract.hpp"
 #include "otp_store_contract.hpp"
@@ -144,6 +145,7 @@ INSTANTIATE_TEST_SUITE_P(Mongo, ProfileStoreContract, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Mongo, ChatStoreContract, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Mongo, MessageStoreContract, kBackendsBothConcerns, backend_name);
 INSTANTIATE_TEST_SUITE_P(Mongo, NotificationStoreContract, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Mongo, LookupValuesContract, kBackends, backend_name);
 
 namespace {
 

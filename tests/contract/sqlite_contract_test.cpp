@@ -21,6 +21,7 @@
 #include "adapters/sqlite/sqlite_profile_store.hpp"
 #include "adapters/sqlite/sqlite_session_store.hpp"
 #include "chat_store_contract.hpp"
+#include "lookup_values_contract.hpp"
 #include "message_store_contract.hpp"
 #include "notification_store_contract.hpp"
 #include "otp_store_contract.hpp"
@@ -125,6 +126,7 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, ProfileStoreContract, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, ChatStoreContract, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, MessageStoreContract, kBackends, backend_name);
 INSTANTIATE_TEST_SUITE_P(Sqlite, NotificationStoreContract, kBackends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Sqlite, LookupValuesContract, kBackends, backend_name);
 
 TEST(SqliteMigrations, FreshDatabaseIsAtTheLatestVersion) {
   SqliteDatabase db(":memory:");
