@@ -57,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import websocket  # noqa: E402
 
 from harness import Client, ParleyFactory, SmtpSink, describe, parley_bin  # noqa: E402
-from ledger import RETRYABLE, Ledger, Outbox, check_chat, history  # noqa: E402
+from ledger import Ledger, Outbox, check_chat, history  # noqa: E402
 from ws_client import CHATS, connect, create_group, new_users, open_direct  # noqa: E402
 
 MIB = 1 << 20
@@ -501,6 +501,16 @@ def main() -> int:
     smtp = SmtpSink()
     smtp.controller.start()
     factory = ParleyFactory(tmp, smtp)
+    try:
+        return soak(args, binary, tmp, smtp, factory)
+    finally:
+        for srv in factory.servers:  # after an exception: no server left behind
+            if srv.proc is not None and srv.proc.poll() is None:
+                srv.kill()
+        smtp.controller.stop()
+
+
+def soak(args, binary: Path, tmp: Path, smtp: SmtpSink, factory: ParleyFactory) -> int:
     srv = factory(name="soak")
     rng = random.Random(args.seed)
     client = Client(srv, smtp)
@@ -553,7 +563,6 @@ def main() -> int:
         problems.append(str(e)[:2000])
     log_errors, log_warns = log_problems(srv.log_text())
     problems += [f"server log: {line}" for line in log_errors[:20]]
-    smtp.controller.stop()
 
     t0, t1 = traffic_start - sampler.t0, run.traffic_end - sampler.t0
     rss = flatness(sampler.samples, t0, t1, "rss", args.rss_tolerance, 8 * MIB)
