@@ -10,6 +10,7 @@ The REST table (`IDOR`) is checked against the spec: a new route fails
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import pytest
@@ -290,9 +291,12 @@ def test_a_stranger_is_refused_over_websocket_and_members_hear_nothing(client: C
         assert ack == {"type": "ack", "id": ack["id"], "status": "synced"}, ack
         tried("authorization", 2)
         stranger.barrier()
+        # (members coming online tell each other: that presence is theirs to see)
+        insiders = {world.owner.user_id, world.admin.user_id, world.member.user_id, world.member2.user_id}
         for m, mark in zip(members, marks):
             m.barrier()
-            heard = [f for f in m.since(mark, UNSOLICITED) if f["type"] != "pong"]
+            heard = [f for f in m.since(mark, UNSOLICITED) if f["type"] != "pong" and not (
+                f["type"] == "presence" and f["data"]["user_id"] in insiders)]
             assert heard == [], f"{m.name} heard the stranger: {heard}"
     finally:
         for c in (*members, stranger):
@@ -452,3 +456,87 @@ def test_strangers_get_no_receipts_typing_or_presence(client: Client, server):
     assert r.status_code == 200 and all("email" not in u for u in r.json()["items"]), describe(r)
     assert all(x["id"] != chat for x in c.get(CHATS, token=eve.access).json()["items"])
     tried("authorization", 3)
+
+
+def test_ids_of_other_chats_do_not_travel_in_a_message(client: Client, world: World):
+    """reply_to and mentions name things of the chat only: a message or a user of another chat
+    is refused, so a send cannot probe or point into a chat the sender is not in."""
+    me = world.stranger.access
+    for extra, code in (({"reply_to": world.msg}, "invalid_reply_to"), ({"reply_to": world.d_msg}, "invalid_reply_to"),
+                        ({"mentions": [world.owner.user_id]}, "invalid_mentions"),
+                        ({"mentions": [world.loner.user_id, world.member.user_id]}, "invalid_mentions")):
+        r = client.post(f"{CHATS}/{world.own}/messages", token=me, json={"client_id": cid(), "body": "x", **extra})
+        assert_error(r, 422, code)
+        tried("authorization")
+    # a file of another chat cannot be attached either (only one's own uploads)
+    r = client.post(f"{CHATS}/{world.own}/messages", token=me, json={
+        "client_id": cid(), "body": "", "attachments": [{"key": world.key, "name": "plan.png",
+                                                         "content_type": "image/png", "size": 32}]})
+    assert_error(r, 422, "invalid_attachment")
+    tried("authorization")
+
+
+def test_a_removed_member_loses_everything_at_once(client: Client, server):
+    c = client
+    owner, gone, stays = c.new_user(), c.new_user(), c.new_user()
+    g = create_group(c, owner, gone, stays)["id"]
+    data = os.urandom(8)
+    grant = c.post("/api/v1/media/uploads", token=owner.access,
+                   json={"file_name": "f.png", "content_type": "image/png", "size": len(data)}).json()
+    requests.put(grant["upload_url"], data=data, headers=grant["headers"], timeout=HTTP_TIMEOUT_S)
+    first = c.post(f"{CHATS}/{g}/messages", token=owner.access, json={
+        "client_id": cid(), "body": "before", "attachments": [
+            {"key": grant["key"], "name": "f.png", "content_type": "image/png", "size": len(data)}]}).json()
+    ws = connect(server, gone)
+    try:
+        assert c.delete(member_url(g, gone.user_id), token=owner.access).status_code == 204
+        ws.wait_for(lambda f: f.get("type") == "chat.updated" and f["data"].get("chat") is None, what="removal")
+        mark = ws.mark()
+        rest_send(c, owner, g, "after, @gone is not here")
+        c.post(f"{CHATS}/{g}/read", token=stays.access, json={"seq": 2})
+        c.request("PUT", f"{CHATS}/{g}/messages/{first['id']}/reaction", token=stays.access, json={"emoji": "👍"})
+        for frame, code in (({"type": "typing", "chat_id": g}, "chat_not_found"),
+                            ({"type": "receipt.read", "chat_id": g, "seq": 1}, "chat_not_found"),
+                            ({"type": "message.send", "chat_id": g, "client_id": cid(), "body": "x"}, "chat_not_found"),
+                            ({"type": "reaction.set", "chat_id": g, "message_id": first["id"], "emoji": "x"},
+                             "chat_not_found")):
+            err = ws.request(frame)
+            assert err["type"] == "error" and err["code"] == code, (frame, err)
+            tried("authorization")
+        start = ws.mark()
+        ws.request({"type": "sync", "chats": [{"chat_id": g, "after_seq": 0}]})
+        assert not [f for f in ws.since(start) if f["type"] == "message.new"]
+        ws.barrier()
+        leaked = [f for f in ws.since(mark, UNSOLICITED)
+                  if f["type"] in ("message.new", "receipt", "reaction", "typing", "message.edited")]
+        assert leaked == [], f"a removed member still hears the group: {leaked}"
+        tried("authorization", 2)
+    finally:
+        ws.close()
+    for method, path in (("GET", f"{CHATS}/{g}"), ("GET", f"{CHATS}/{g}/messages"),
+                         ("GET", f"{CHATS}/{g}/media/{grant['key']}")):
+        assert_error(c.request(method, path, token=gone.access), 404, "chat_not_found")
+        tried("authorization")
+
+
+def test_a_removed_member_is_not_notified_of_what_follows(parley, smtp_sink):
+    """A member removed while a notification of the chat is pending for them (they are online,
+    so it waits for the read delay) is not told of, and gets no preview of, the messages sent
+    after the removal."""
+    srv = parley(name="removed-notified", PARLEY_NOTIFY_DELAY_S="1")
+    c = Client(srv, smtp_sink)
+    owner, gone, stays = c.new_user(), c.new_user(), c.new_user()
+    g = create_group(c, owner, gone, stays)["id"]
+    ws = connect(srv, gone)
+    try:
+        rest_send(c, owner, g, "before the removal")
+        assert c.delete(member_url(g, gone.user_id), token=owner.access).status_code == 204
+        rest_send(c, owner, g, "after the removal: secret")
+        time.sleep(3)
+    finally:
+        ws.close()
+    items = c.get(NOTIFS, token=gone.access).json()["items"]
+    about = [(n["kind"], n["count"], n["seq"], n["preview"]) for n in items if n["chat_id"] == g]
+    assert not [a for a in about if "secret" in a[3] or (a[2] or 0) > 1 or (a[0] == "message" and a[1] > 1)], about
+    tried("authorization")
+    c.http.close()
