@@ -540,3 +540,15 @@ def test_a_removed_member_is_not_notified_of_what_follows(parley, smtp_sink):
     assert not [a for a in about if "secret" in a[3] or (a[2] or 0) > 1 or (a[0] == "message" and a[1] > 1)], about
     tried("authorization")
     c.http.close()
+
+
+def test_other_origins_get_no_cors_grant(client: Client, world: World):
+    """Only the configured origins (PARLEY_CORS_ORIGINS, the dev client by default) may read
+    answers from a browser; look-alikes, "null" and credentials get nothing."""
+    for origin in ("https://evil.example", "null", "http://localhost:5173.evil.example", "http://localhost:51730",
+                   "http://evil.localhost:5173", "http://localhost:5173/", "HTTP://LOCALHOST:5173", "file://"):
+        for method, path in (("GET", "/api/v1/users/me"), ("OPTIONS", "/api/v1/users/me")):
+            r = client.request(method, path, token=world.stranger.access, headers={"Origin": origin})
+            assert "Access-Control-Allow-Origin" not in r.headers, (origin, r.headers)
+            assert "Access-Control-Allow-Credentials" not in r.headers, (origin, r.headers)
+            tried("authorization")
