@@ -33,15 +33,20 @@ struct NotificationCursor {
   std::string id;
 };
 
-// "Tell user_id about message seq of chat_id at due_ms, unless they have read it."
+// "At due_ms, tell user_id about the messages of chat_id they have not read." One per user and
+// chat: a busy chat costs one check per member until it runs, not one per message.
 struct MessageCheck {
   std::string user_id;
   std::string chat_id;
+  std::int64_t due_ms = 0;
+};
+
+// The newest message of a chat, as a notification shows it.
+struct LatestMessage {
   std::int64_t seq = 0;
   std::string message_id;
   std::string actor_id;
   std::string preview;
-  std::int64_t due_ms = 0;
 };
 
 class NotificationStore {
@@ -51,17 +56,18 @@ class NotificationStore {
   // Stores `n` unless `dedupe_key` was used before: then false, nothing changes.
   virtual Result<bool> add(const Notification& n, std::string_view dedupe_key) = 0;
 
-  // All at once; idempotent on (user_id, chat_id, seq).
+  // All at once. A check of the same user and chat that is pending stays one check, due at the
+  // earlier of the two times.
   virtual Result<void> schedule(const std::vector<MessageCheck>& checks) = 0;
   // Checks due at `now_ms`, earliest first.
   virtual Result<std::vector<MessageCheck>> due(std::int64_t now_ms, int limit) = 0;
-  // Removes the check without notifying (the message was read).
-  virtual Result<void> drop(const MessageCheck& check) = 0;
-  // Removes the check and counts its message into the user's unread "message"
-  // notification of the chat (created with `new_id` when there is none). Nothing is
-  // counted when this or a later seq of the chat was counted for the user before;
-  // returns the notification when it changed.
-  virtual Result<std::optional<Notification>> count(const MessageCheck& check, std::string_view new_id,
+  // Removes the check, then counts the chat's messages after the later of the last seq counted
+  // for the user and `read_seq`, up to `latest.seq`, into the user's unread "message"
+  // notification of the chat (created with `new_id` when there is none), which then shows
+  // `latest`. Nothing is counted when no such message is left; returns the notification when
+  // it changed.
+  virtual Result<std::optional<Notification>> count(const MessageCheck& check, const LatestMessage& latest,
+                                                    std::int64_t read_seq, std::string_view new_id,
                                                     std::int64_t now_ms) = 0;
 
   // The user's notifications, most recently updated first, strictly after `after`.

@@ -1,7 +1,7 @@
 #pragma once
-// The NotificationStore contract, run against every adapter: dedupe keys apply once,
-// message checks count each (user, chat, seq) once into one unread notification per
-// chat, read marks are per user, and lists page newest first.
+// The NotificationStore contract, run against every adapter: dedupe keys apply once, a
+// user's pending checks of a chat are one, messages are counted once into one unread
+// notification per chat, read marks are per user, and lists page newest first.
 
 #include <string>
 #include <vector>
@@ -20,9 +20,18 @@ class NotificationStoreContract : public StoreContract {
         std::move(id), std::move(user), std::move(kind), std::move(chat), "actor", "m1", 7, 1, "hello", at, at, 0};
   }
 
-  static MessageCheck check(std::string user, std::int64_t seq, std::string chat = "c1", std::int64_t due = 1000) {
-    return MessageCheck{
-        std::move(user), std::move(chat), seq, "m" + std::to_string(seq), "sender", "body " + std::to_string(seq), due};
+  static MessageCheck check(std::string user, std::string chat = "c1", std::int64_t due = 1000) {
+    return MessageCheck{std::move(user), std::move(chat), due};
+  }
+
+  static LatestMessage latest(std::int64_t seq) {
+    return LatestMessage{seq, "m" + std::to_string(seq), "sender", "body " + std::to_string(seq)};
+  }
+
+  // Counts the messages of `c`'s chat up to `seq` (the user has read up to `read_seq`).
+  Result<std::optional<Notification>> count(const MessageCheck& c, std::int64_t seq, std::string_view new_id,
+                                            std::int64_t now_ms, std::int64_t read_seq = 0) {
+    return store().count(c, latest(seq), read_seq, new_id, now_ms);
   }
 
   std::vector<std::string> ids(std::string_view user, const std::optional<NotificationCursor>& after = {},
@@ -60,46 +69,51 @@ TEST_P(NotificationStoreContract, ADedupeKeyIsAppliedOnce) {
   EXPECT_EQ(n.read_at_ms, 0);
 }
 
-TEST_P(NotificationStoreContract, ChecksComeDueInOrderAndAreIdempotent) {
-  ASSERT_TRUE(store().schedule({check("ann", 2, "c1", 3000), check("ann", 1, "c1", 2000)}));
-  ASSERT_TRUE(store().schedule({check("ann", 1, "c1", 2000)})); // scheduled twice: one check
-  ASSERT_TRUE(store().schedule({check("bob", 1, "c1", 9000)}));
+TEST_P(NotificationStoreContract, AUsersChecksOfAChatAreOneDueAtTheEarliest) {
+  ASSERT_TRUE(store().schedule({check("ann", "c1", 3000), check("ann", "c1", 2000)}));
+  ASSERT_TRUE(store().schedule({check("ann", "c1", 2500)})); // later than pending: stays 2000
+  ASSERT_TRUE(store().schedule({check("bob", "c1", 9000), check("ann", "c2", 4000)}));
+  ASSERT_TRUE(store().schedule({check("bob", "c1", 4500)})); // earlier: brought forward
   ASSERT_TRUE(store().schedule({}));
   auto due = store().due(5000, 10);
   ASSERT_TRUE(due);
-  ASSERT_EQ(due->size(), 2u);
-  EXPECT_EQ((*due)[0].seq, 1);
-  EXPECT_EQ((*due)[1].seq, 2);
-  EXPECT_EQ((*due)[1].preview, "body 2");
-  ASSERT_TRUE(store().drop((*due)[0]));
-  EXPECT_EQ(store().due(5000, 10)->size(), 1u);
+  ASSERT_EQ(due->size(), 3u);
+  EXPECT_EQ((*due)[0].user_id, "ann");
+  EXPECT_EQ((*due)[0].chat_id, "c1");
+  EXPECT_EQ((*due)[0].due_ms, 2000);
+  EXPECT_EQ((*due)[1].chat_id, "c2");
+  EXPECT_EQ((*due)[1].due_ms, 4000);
+  EXPECT_EQ((*due)[2].user_id, "bob");
+  EXPECT_EQ((*due)[2].due_ms, 4500);
+  EXPECT_EQ(store().due(3000, 10)->size(), 1u);
   EXPECT_EQ(store().due(5000, 0)->size(), 0u);
 }
 
 TEST_P(NotificationStoreContract, CountedMessagesCollapseIntoOneUnreadNotificationPerChat) {
-  auto first = store().count(check("ann", 1), "n1", 1000);
+  auto first = count(check("ann"), 1, "n1", 1000);
   ASSERT_TRUE(first && *first);
   EXPECT_EQ((*first)->id, "n1");
   EXPECT_EQ((*first)->count, 1);
-  auto second = store().count(check("ann", 2), "n2", 2000);
+  EXPECT_EQ((*first)->preview, "body 1");
+  auto second = count(check("ann"), 3, "n2", 2000); // messages 2 and 3
   ASSERT_TRUE(second && *second);
-  EXPECT_EQ((*second)->id, "n1"); // the same notification, now about two messages
-  EXPECT_EQ((*second)->count, 2);
-  EXPECT_EQ((*second)->seq, 2);
-  EXPECT_EQ((*second)->message_id, "m2");
+  EXPECT_EQ((*second)->id, "n1"); // the same notification, now about three messages
+  EXPECT_EQ((*second)->count, 3);
+  EXPECT_EQ((*second)->seq, 3);
+  EXPECT_EQ((*second)->message_id, "m3");
+  EXPECT_EQ((*second)->actor_id, "sender");
   EXPECT_EQ((*second)->updated_at_ms, 2000);
-  EXPECT_TRUE(store().count(check("ann", 1, "c2"), "n3", 2500)->has_value()); // another chat: its own
+  EXPECT_TRUE(count(check("ann", "c2"), 1, "n3", 2500)->has_value()); // another chat: its own
   EXPECT_EQ(ids("ann"), (std::vector<std::string>{"n3", "n1"}));
   EXPECT_EQ(unread("ann"), 2);
 }
 
 TEST_P(NotificationStoreContract, AMessageIsCountedOnceEvenWhenCheckedAgain) {
-  ASSERT_TRUE(store().count(check("ann", 1), "n1", 1000)->has_value());
-  ASSERT_TRUE(store().count(check("ann", 2), "n2", 1000)->has_value());
-  auto again = store().count(check("ann", 2), "n3", 1000); // redelivered
+  ASSERT_TRUE(count(check("ann"), 2, "n1", 1000)->has_value());
+  auto again = count(check("ann"), 2, "n2", 1000); // run twice
   ASSERT_TRUE(again);
   EXPECT_FALSE(again->has_value());
-  auto older = store().count(check("ann", 1), "n4", 1000); // late and older
+  auto older = count(check("ann"), 1, "n3", 1000); // late and older
   ASSERT_TRUE(older);
   EXPECT_FALSE(older->has_value());
   auto list = store().list("ann", std::nullopt, 10);
@@ -107,16 +121,29 @@ TEST_P(NotificationStoreContract, AMessageIsCountedOnceEvenWhenCheckedAgain) {
   EXPECT_EQ(list->front().count, 2);
 }
 
+TEST_P(NotificationStoreContract, MessagesReadAreNotCounted) {
+  auto none = count(check("ann"), 4, "n1", 1000, 4); // read up to the latest
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  auto some = count(check("ann"), 7, "n2", 2000, 5); // 6 and 7 unread
+  ASSERT_TRUE(some && *some);
+  EXPECT_EQ((*some)->count, 2);
+  EXPECT_FALSE(count(check("bob"), 0, "n3", 2000)->has_value()); // an empty chat
+}
+
 TEST_P(NotificationStoreContract, CountingRemovesTheCheck) {
-  ASSERT_TRUE(store().schedule({check("ann", 1)}));
-  ASSERT_TRUE(store().count(check("ann", 1), "n1", 1000));
+  ASSERT_TRUE(store().schedule({check("ann"), check("bob")}));
+  ASSERT_TRUE(count(check("ann"), 1, "n1", 1000));
+  ASSERT_TRUE(count(check("bob"), 1, "n2", 1000, 1)); // nothing to count: removed too
   EXPECT_TRUE(store().due(99999, 10)->empty());
+  ASSERT_TRUE(store().schedule({check("ann", "c1", 5000)})); // the next message: a new check
+  EXPECT_EQ(store().due(99999, 10)->size(), 1u);
 }
 
 TEST_P(NotificationStoreContract, AfterReadingANewMessageStartsANewNotification) {
-  ASSERT_TRUE(store().count(check("ann", 1), "n1", 1000));
+  ASSERT_TRUE(count(check("ann"), 1, "n1", 1000));
   EXPECT_EQ(*store().mark_chat_read("ann", "c1", 1, 1500), 1);
-  auto next = store().count(check("ann", 2), "n2", 2000);
+  auto next = count(check("ann"), 2, "n2", 2000, 1);
   ASSERT_TRUE(next && *next);
   EXPECT_EQ((*next)->id, "n2");
   EXPECT_EQ((*next)->count, 1);
@@ -185,9 +212,9 @@ TEST_P(NotificationStoreContract, UnmailedNotificationsAreHandedOutOnce) {
 }
 
 TEST_P(NotificationStoreContract, ANotificationThatGrowsAfterItWasMailedIsNotMailedAgain) {
-  ASSERT_TRUE(store().count(check("ann", 1), "n1", 1000)->has_value());
+  ASSERT_TRUE(count(check("ann"), 1, "n1", 1000)->has_value());
   ASSERT_EQ(store().take_unmailed(5000, 10)->size(), 1u);
-  ASSERT_TRUE(store().count(check("ann", 2), "n2", 2000)->has_value()); // collapsed into n1
+  ASSERT_TRUE(count(check("ann"), 2, "n2", 2000)->has_value()); // collapsed into n1
   EXPECT_TRUE(store().take_unmailed(5000, 10)->empty());
 }
 

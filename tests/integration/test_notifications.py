@@ -342,6 +342,8 @@ def test_sender_is_never_notified_of_their_own_messages(client: Client, server):
     chat = open_direct(client, alice, bob)["id"]
     with connect(server, alice) as ws:  # online and never reading: would be notified after the delay
         send(client, alice, chat, "note to self", mentions=[alice.user_id])
+        # (bob's notification of it first: a check that runs later counts every unread message)
+        wait_listed(client, bob, lambda xs: len(xs) == 1, what="the message")
         last = send(client, alice, chat, f"and @{bob.username}", mentions=[alice.user_id, bob.user_id])
         time.sleep(READ_DELAY_S + SETTLE_S)
         ws.barrier()

@@ -1,12 +1,16 @@
 #include "adapters/mongo/mongo_notification_store.hpp"
 
+#include <algorithm>
+#include <map>
+#include <utility>
+
 namespace parley {
 
 namespace {
 
 constexpr const char* kNotifications = "notifications";
 constexpr const char* kChecks = "checks";
-constexpr const char* kCounted = "counted";
+constexpr const char* kCountedTo = "counted_to"; // {_id: user and chat, last_seq}
 constexpr const char* kMailings = "mailings";
 
 // Attempts of count() to bump or open the chat's notification while others race it.
@@ -56,12 +60,6 @@ BsonDoc notification_doc(const Notification& n, std::string_view dedupe, std::st
   return d;
 }
 
-BsonDoc check_key(const MessageCheck& c) {
-  BsonDoc f;
-  f.str("user_id", c.user_id).str("chat_id", c.chat_id).i64("seq", c.seq);
-  return f;
-}
-
 BsonDoc user_chat(std::string_view user_id, std::string_view chat_id) {
   BsonDoc f;
   f.str("user_id", user_id).str("chat_id", chat_id);
@@ -86,13 +84,11 @@ Result<void> MongoNotificationStore::create_indexes() {
       !r) {
     return r;
   }
-  const std::vector<std::pair<std::string, int>> user_chat_seq{{"user_id", 1}, {"chat_id", 1}, {"seq", 1}};
-  if (auto r = db_.create_indexes(
-          kChecks, {{"user_chat_seq", user_chat_seq, true}, {"due", {{"due_ms", 1}, {"chat_id", 1}, {"seq", 1}}}});
+  if (auto r = db_.create_indexes(kChecks, {{"user_chat", {{"user_id", 1}, {"chat_id", 1}}, true},
+                                            {"due_at", {{"due_ms", 1}, {"chat_id", 1}, {"user_id", 1}}}});
       !r) {
     return r;
   }
-  if (auto r = db_.create_indexes(kCounted, {{"user_chat_seq", user_chat_seq, true}}); !r) return r;
   return db_.create_indexes(kMailings, {{"notification", {{"notification_id", 1}}, true}});
 }
 
@@ -111,14 +107,23 @@ Result<bool> MongoNotificationStore::add(const Notification& n, std::string_view
 
 Result<void> MongoNotificationStore::schedule(const std::vector<MessageCheck>& checks) {
   std::vector<BsonDoc> docs;
+  std::map<std::pair<std::string, std::int64_t>, std::vector<std::string>> users_by_chat_and_due;
   for (const auto& c : checks) {
-    BsonDoc d = check_key(c);
-    d.str("message_id", c.message_id).str("actor_id", c.actor_id).str("preview", c.preview).i64("due_ms", c.due_ms);
+    BsonDoc d = user_chat(c.user_id, c.chat_id);
+    d.i64("due_ms", c.due_ms);
     docs.push_back(std::move(d));
+    users_by_chat_and_due[{c.chat_id, c.due_ms}].push_back(c.user_id);
   }
-  // A check scheduled before stays as it was: idempotent.
-  auto r = db_.insert_many_skipping_duplicates(kChecks, docs);
-  if (!r) return fail(r.error());
+  // New checks are inserted; a pending one (a duplicate on user_chat) stays, brought forward
+  // when this one is due earlier: two round trips for a chat's members, not one per member.
+  if (auto r = db_.insert_many_skipping_duplicates(kChecks, docs); !r) return fail(r.error());
+  for (const auto& [chat_and_due, users] : users_by_chat_and_due) {
+    const auto& [chat_id, due_ms] = chat_and_due;
+    BsonDoc later;
+    later.doc("user_id", bson_strings("$in", users)).str("chat_id", chat_id).doc("due_ms", bson_i64("$gt", due_ms));
+    if (auto r = db_.update_many(kChecks, later, bson_sub("$set", bson_i64("due_ms", due_ms))); !r)
+      return fail(r.error());
+  }
   return {};
 }
 
@@ -126,42 +131,43 @@ Result<std::vector<MessageCheck>> MongoNotificationStore::due(std::int64_t now_m
   std::vector<MessageCheck> out;
   if (limit <= 0) return out;
   auto docs = db_.find(kChecks, bson_sub("due_ms", bson_i64("$lte", now_ms)),
-                       MongoFind{{{"due_ms", 1}, {"chat_id", 1}, {"seq", 1}}, limit, {}});
+                       MongoFind{{{"due_ms", 1}, {"chat_id", 1}, {"user_id", 1}}, limit, {}});
   if (!docs) return fail(docs.error());
-  for (const auto& d : *docs) {
-    out.push_back({d.get_str("user_id"), d.get_str("chat_id"), d.get_i64("seq"), d.get_str("message_id"),
-                   d.get_str("actor_id"), d.get_str("preview"), d.get_i64("due_ms")});
-  }
+  for (const auto& d : *docs) out.push_back({d.get_str("user_id"), d.get_str("chat_id"), d.get_i64("due_ms")});
   return out;
 }
 
-Result<void> MongoNotificationStore::drop(const MessageCheck& check) {
-  auto r = db_.delete_one(kChecks, check_key(check));
-  if (!r) return fail(r.error());
-  return {};
-}
-
-Result<std::optional<Notification>> MongoNotificationStore::count(const MessageCheck& c, std::string_view new_id,
+Result<std::optional<Notification>> MongoNotificationStore::count(const MessageCheck& c, const LatestMessage& latest,
+                                                                  std::int64_t read_seq, std::string_view new_id,
                                                                   std::int64_t now_ms) {
   const std::optional<Notification> nothing;
-  if (auto r = db_.delete_one(kChecks, check_key(c)); !r) return fail(r.error());
+  if (auto r = db_.delete_one(kChecks, user_chat(c.user_id, c.chat_id)); !r) return fail(r.error());
 
-  // Claim the seq; a second claim of it fails on the unique index.
-  auto claimed = db_.insert_one(kCounted, check_key(c));
-  if (!claimed) {
-    if (is_duplicate_key(claimed.error())) return nothing;
-    return fail(claimed.error());
+  // Move the user's counted cursor of the chat to latest.seq; the messages it passes are ours.
+  const std::string cursor = open_key(c.user_id, c.chat_id);
+  std::optional<std::int64_t> passed_from;
+  for (int attempt = 0; attempt < kMaxAttempts && !passed_from; ++attempt) {
+    auto found = db_.find_one(kCountedTo, bson_str("_id", cursor));
+    if (!found) return fail(found.error());
+    const auto last = *found ? (*found)->get_i64("last_seq") : 0;
+    if (last >= latest.seq) return nothing;
+    BsonDoc moved;
+    moved.str("_id", cursor).i64("last_seq", latest.seq);
+    if (*found) {
+      BsonDoc unchanged;
+      unchanged.str("_id", cursor).i64("last_seq", last);
+      auto r = db_.update_one(kCountedTo, unchanged, bson_sub("$set", bson_i64("last_seq", latest.seq)));
+      if (!r) return fail(r.error());
+      if (r->matched == 0) continue; // moved meanwhile
+    } else if (auto r = db_.insert_one(kCountedTo, moved); !r) {
+      if (is_duplicate_key(r.error())) continue; // created meanwhile
+      return fail(r.error());
+    }
+    passed_from = last;
   }
-  // A later seq counted before (or racing us) wins. The newest claim of a chat is never
-  // deleted below, so a seq whose own claim was cleaned up still finds a later one here.
-  BsonDoc later = user_chat(c.user_id, c.chat_id);
-  later.doc("seq", bson_i64("$gt", c.seq));
-  auto newer = db_.count(kCounted, later);
-  if (!newer) return fail(newer.error());
-  if (*newer > 0) return nothing;
-  BsonDoc older = user_chat(c.user_id, c.chat_id);
-  older.doc("seq", bson_i64("$lt", c.seq));
-  if (auto r = db_.delete_many(kCounted, older); !r) return fail(r.error());
+  if (!passed_from) return fail(Error::unavailable("notification_contention", "could not count the messages; retry"));
+  const auto messages = latest.seq - std::max(*passed_from, read_seq);
+  if (messages <= 0) return nothing;
 
   const std::string key = open_key(c.user_id, c.chat_id);
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
@@ -173,20 +179,20 @@ Result<std::optional<Notification>> MongoNotificationStore::count(const MessageC
       BsonDoc still_open;
       still_open.str("_id", id).str("open_key", key);
       BsonDoc set;
-      set.str("actor_id", c.actor_id)
-          .str("message_id", c.message_id)
-          .i64("seq", c.seq)
-          .str("preview", c.preview)
+      set.str("actor_id", latest.actor_id)
+          .str("message_id", latest.message_id)
+          .i64("seq", latest.seq)
+          .str("preview", latest.preview)
           .i64("updated_at_ms", now_ms);
       BsonDoc update;
-      update.doc("$set", set).doc("$inc", bson_i64("count", 1));
+      update.doc("$set", set).doc("$inc", bson_i64("count", messages));
       auto bumped = db_.update_one(kNotifications, still_open, update);
       if (!bumped) return fail(bumped.error());
       if (bumped->matched == 0) continue; // read meanwhile: open a new one
     } else {
       id = std::string(new_id);
-      const Notification n{id,    c.user_id, "message", c.chat_id, c.actor_id, c.message_id,
-                           c.seq, 1,         c.preview, now_ms,    now_ms,     0};
+      const Notification n{id,         c.user_id, "message",      c.chat_id, latest.actor_id, latest.message_id,
+                           latest.seq, messages,  latest.preview, now_ms,    now_ms,          0};
       auto inserted = db_.insert_one(kNotifications, notification_doc(n, closed_key(id), key));
       if (!inserted) {
         if (is_duplicate_key(inserted.error())) continue; // opened meanwhile: bump that one
@@ -198,7 +204,7 @@ Result<std::optional<Notification>> MongoNotificationStore::count(const MessageC
     if (!*stored) return nothing;
     return std::optional<Notification>(read_notification(**stored));
   }
-  return fail(Error::unavailable("notification_contention", "could not count the message; retry"));
+  return fail(Error::unavailable("notification_contention", "could not count the messages; retry"));
 }
 
 Result<std::vector<Notification>> MongoNotificationStore::list(std::string_view user_id,

@@ -28,11 +28,10 @@ class MongoNotificationStore final : public NotificationStore {
   Result<bool> add(const Notification& n, std::string_view dedupe_key) override;
   Result<void> schedule(const std::vector<MessageCheck>& checks) override;
   Result<std::vector<MessageCheck>> due(std::int64_t now_ms, int limit) override;
-  Result<void> drop(const MessageCheck& check) override;
-  // A seq counts when its (user, chat, seq) insert into counted succeeds and no later
-  // seq of the chat is in counted; counted keeps only the newest seq per user and chat
-  // afterwards.
-  Result<std::optional<Notification>> count(const MessageCheck& check, std::string_view new_id,
+  // Messages count for whoever moves the user's cursor of the chat in counted_to past them
+  // (a compare-and-set on last_seq): a check run twice counts them once.
+  Result<std::optional<Notification>> count(const MessageCheck& check, const LatestMessage& latest,
+                                            std::int64_t read_seq, std::string_view new_id,
                                             std::int64_t now_ms) override;
   Result<std::vector<Notification>> list(std::string_view user_id, const std::optional<NotificationCursor>& after,
                                          int limit) override;

@@ -14,11 +14,19 @@ namespace {
 // Pragmas set on every connection. WAL lets readers run beside the writer; NORMAL is
 // durable across application crashes (only an OS crash may lose the last commits);
 // the busy timeout lets a second connection wait for the write lock instead of failing.
+// Under a stream of writes the defaults cost most of the store's time in system calls
+// (profiled: a pread per page that fell out of a 2 MiB cache, a checkpoint with its
+// fdatasync every 4 MiB of WAL): pages are read through a memory map, the cache may grow to
+// 64 MiB (allocated as used), and the WAL is checkpointed every 32 MiB, so a page written
+// many times in between is copied back once.
 constexpr const char* kPragmas =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
     "PRAGMA foreign_keys=ON;"
-    "PRAGMA busy_timeout=5000;";
+    "PRAGMA busy_timeout=5000;"
+    "PRAGMA mmap_size=1073741824;"
+    "PRAGMA cache_size=-65536;"
+    "PRAGMA wal_autocheckpoint=8192;";
 
 constexpr std::size_t kMaxCachedStatements = 128;
 

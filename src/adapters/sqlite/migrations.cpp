@@ -204,11 +204,29 @@ INSERT OR IGNORE INTO message_attachments (chat_id, media_key, message_id)
   WHERE m.deleted = 0 AND json_type(a.value, '$.key') = 'text';
 )sql";
 
+// One delayed message check per user and chat instead of one per message: the pending checks
+// of a chat become one, due at the earliest of their times.
+constexpr std::string_view kV5 = R"sql(
+ALTER TABLE notification_checks RENAME TO notification_checks_v3;
+DROP INDEX notification_checks_due;
+CREATE TABLE notification_checks (
+  user_id TEXT NOT NULL,
+  chat_id TEXT NOT NULL,
+  due_ms  INTEGER NOT NULL,
+  PRIMARY KEY (user_id, chat_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX notification_checks_due ON notification_checks (due_ms);
+INSERT INTO notification_checks (user_id, chat_id, due_ms)
+  SELECT user_id, chat_id, MIN(due_ms) FROM notification_checks_v3 GROUP BY user_id, chat_id;
+DROP TABLE notification_checks_v3;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "auth accounts, sessions, refresh tokens, one-time codes; user profiles", kV1},
     Migration{2, "chats and members; messages, mentions, sequences, cursors, reactions", kV2},
     Migration{3, "notifications, counted message cursors, delayed message checks", kV3},
     Migration{4, "the media keys attached to each live message", kV4},
+    Migration{5, "one delayed message check per user and chat", kV5},
 };
 
 // Runs `sql` (possibly several statements); throws with `what` on failure.

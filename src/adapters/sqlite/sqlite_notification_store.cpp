@@ -1,5 +1,6 @@
 #include "adapters/sqlite/sqlite_notification_store.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace parley {
@@ -52,12 +53,6 @@ Result<void> insert(Connection& conn, const Notification& n, std::string_view de
   return st.run();
 }
 
-Result<void> delete_check(Connection& conn, const MessageCheck& c) {
-  Statement st(conn, "DELETE FROM notification_checks WHERE user_id = ?1 AND chat_id = ?2 AND seq = ?3");
-  st.bind_text(1, c.user_id).bind_text(2, c.chat_id).bind_int64(3, c.seq);
-  return st.run();
-}
-
 Result<std::int64_t> changed_rows(Connection& conn, Statement& st) {
   if (auto r = st.run(); !r) return fail(r.error());
   return static_cast<std::int64_t>(conn.changes());
@@ -78,12 +73,12 @@ Result<void> SqliteNotificationStore::schedule(const std::vector<MessageCheck>& 
   auto conn = db_.lock();
   auto tx = Transaction::begin(conn);
   if (!tx) return fail(tx.error());
+  // A pending check that is due as early is left alone: no write for it.
   Statement st(conn,
-               "INSERT INTO notification_checks (user_id, chat_id, seq, message_id, actor_id, preview, due_ms) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING");
+               "INSERT INTO notification_checks (user_id, chat_id, due_ms) VALUES (?1, ?2, ?3) "
+               "ON CONFLICT (user_id, chat_id) DO UPDATE SET due_ms = excluded.due_ms WHERE excluded.due_ms < due_ms");
   for (const auto& c : checks) {
-    st.bind_text(1, c.user_id).bind_text(2, c.chat_id).bind_int64(3, c.seq).bind_text(4, c.message_id);
-    st.bind_text(5, c.actor_id).bind_text(6, c.preview).bind_int64(7, c.due_ms);
+    st.bind_text(1, c.user_id).bind_text(2, c.chat_id).bind_int64(3, c.due_ms);
     if (auto r = st.run(); !r) return fail(r.error());
     st.reset();
   }
@@ -93,52 +88,54 @@ Result<void> SqliteNotificationStore::schedule(const std::vector<MessageCheck>& 
 Result<std::vector<MessageCheck>> SqliteNotificationStore::due(std::int64_t now_ms, int limit) {
   auto conn = db_.lock();
   Statement st(conn,
-               "SELECT user_id, chat_id, seq, message_id, actor_id, preview, due_ms FROM notification_checks "
-               "WHERE due_ms <= ?1 ORDER BY due_ms, chat_id, seq LIMIT ?2");
+               "SELECT user_id, chat_id, due_ms FROM notification_checks WHERE due_ms <= ?1 "
+               "ORDER BY due_ms, chat_id, user_id LIMIT ?2");
   st.bind_int64(1, now_ms).bind_int64(2, limit);
   std::vector<MessageCheck> out;
   for (;;) {
     auto row = st.step();
     if (!row) return fail(row.error());
     if (!*row) return out;
-    out.push_back({st.column_text(0), st.column_text(1), st.column_int64(2), st.column_text(3), st.column_text(4),
-                   st.column_text(5), st.column_int64(6)});
+    out.push_back({st.column_text(0), st.column_text(1), st.column_int64(2)});
   }
 }
 
-Result<void> SqliteNotificationStore::drop(const MessageCheck& check) {
-  auto conn = db_.lock();
-  return delete_check(conn, check);
-}
-
-Result<std::optional<Notification>> SqliteNotificationStore::count(const MessageCheck& c, std::string_view new_id,
+Result<std::optional<Notification>> SqliteNotificationStore::count(const MessageCheck& c, const LatestMessage& latest,
+                                                                   std::int64_t read_seq, std::string_view new_id,
                                                                    std::int64_t now_ms) {
+  const std::optional<Notification> nothing;
   auto conn = db_.lock();
   auto tx = Transaction::begin(conn);
   if (!tx) return fail(tx.error());
-  if (auto r = delete_check(conn, c); !r) return fail(r.error());
+  Statement done(conn, "DELETE FROM notification_checks WHERE user_id = ?1 AND chat_id = ?2");
+  done.bind_text(1, c.user_id).bind_text(2, c.chat_id);
+  if (auto r = done.run(); !r) return fail(r.error());
+  Statement last(conn, "SELECT last_seq FROM notification_counted WHERE user_id = ?1 AND chat_id = ?2");
+  last.bind_text(1, c.user_id).bind_text(2, c.chat_id);
+  auto row = last.step();
+  if (!row) return fail(row.error());
+  const auto counted_up_to = *row ? last.column_int64(0) : 0;
+  const auto messages = latest.seq - std::max(counted_up_to, read_seq);
+  if (messages <= 0) {
+    if (auto r = tx->commit(); !r) return fail(r.error());
+    return nothing;
+  }
   Statement counted(conn,
                     "INSERT INTO notification_counted (user_id, chat_id, last_seq) VALUES (?1, ?2, ?3) "
-                    "ON CONFLICT (user_id, chat_id) DO UPDATE SET last_seq = excluded.last_seq "
-                    "WHERE excluded.last_seq > last_seq");
-  counted.bind_text(1, c.user_id).bind_text(2, c.chat_id).bind_int64(3, c.seq);
-  auto moved = changed_rows(conn, counted);
-  if (!moved) return fail(moved.error());
-  if (*moved == 0) { // counted before
-    if (auto r = tx->commit(); !r) return fail(r.error());
-    return std::optional<Notification>{};
-  }
+                    "ON CONFLICT (user_id, chat_id) DO UPDATE SET last_seq = excluded.last_seq");
+  counted.bind_text(1, c.user_id).bind_text(2, c.chat_id).bind_int64(3, latest.seq);
+  if (auto r = counted.run(); !r) return fail(r.error());
   Statement bump(conn,
-                 "UPDATE notification_notifications SET count = count + 1, actor_id = ?3, message_id = ?4, seq = ?5, "
+                 "UPDATE notification_notifications SET count = count + ?8, actor_id = ?3, message_id = ?4, seq = ?5, "
                  "preview = ?6, updated_at_ms = ?7 "
                  "WHERE user_id = ?1 AND chat_id = ?2 AND kind = 'message' AND read_at_ms = 0");
-  bump.bind_text(1, c.user_id).bind_text(2, c.chat_id).bind_text(3, c.actor_id).bind_text(4, c.message_id);
-  bump.bind_int64(5, c.seq).bind_text(6, c.preview).bind_int64(7, now_ms);
+  bump.bind_text(1, c.user_id).bind_text(2, c.chat_id).bind_text(3, latest.actor_id).bind_text(4, latest.message_id);
+  bump.bind_int64(5, latest.seq).bind_text(6, latest.preview).bind_int64(7, now_ms).bind_int64(8, messages);
   auto bumped = changed_rows(conn, bump);
   if (!bumped) return fail(bumped.error());
   if (*bumped == 0) {
-    const Notification n{std::string(new_id), c.user_id, "message", c.chat_id, c.actor_id, c.message_id, c.seq, 1,
-                         c.preview,           now_ms,    now_ms,    0};
+    const Notification n{std::string(new_id), c.user_id, "message",      c.chat_id, latest.actor_id, latest.message_id,
+                         latest.seq,          messages,  latest.preview, now_ms,    now_ms,          0};
     if (auto r = insert(conn, n, {}); !r) return fail(r.error());
   }
   Statement st(conn,
@@ -147,7 +144,7 @@ Result<std::optional<Notification>> SqliteNotificationStore::count(const Message
   auto found = read_all(st);
   if (!found) return fail(found.error());
   if (auto r = tx->commit(); !r) return fail(r.error());
-  if (found->empty()) return std::optional<Notification>{};
+  if (found->empty()) return nothing;
   return std::optional<Notification>{std::move(found->front())};
 }
 

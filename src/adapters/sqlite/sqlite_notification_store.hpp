@@ -1,6 +1,6 @@
 #pragma once
 // NotificationStore on SQLite: notification_notifications, notification_counted and
-// notification_checks (see migrations.cpp, version 3).
+// notification_checks (see migrations.cpp, versions 3 and 5).
 
 #include "adapters/sqlite/database.hpp"
 #include "ports/notification_store.hpp"
@@ -14,8 +14,8 @@ class SqliteNotificationStore final : public NotificationStore {
   Result<bool> add(const Notification& n, std::string_view dedupe_key) override;
   Result<void> schedule(const std::vector<MessageCheck>& checks) override;
   Result<std::vector<MessageCheck>> due(std::int64_t now_ms, int limit) override;
-  Result<void> drop(const MessageCheck& check) override;
-  Result<std::optional<Notification>> count(const MessageCheck& check, std::string_view new_id,
+  Result<std::optional<Notification>> count(const MessageCheck& check, const LatestMessage& latest,
+                                            std::int64_t read_seq, std::string_view new_id,
                                             std::int64_t now_ms) override;
   Result<std::vector<Notification>> list(std::string_view user_id, const std::optional<NotificationCursor>& after,
                                          int limit) override;

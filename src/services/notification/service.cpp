@@ -82,31 +82,25 @@ Result<void> NotificationService::on_message(const DomainEvent& event) {
   if (!presence) return fail(presence.error());
 
   const auto now = ports_.clock.now_ms();
-  const MessageCheck base{"",
-                          text_of(message, "chat_id"),
-                          int_of(message, "seq"),
-                          text_of(message, "id"),
-                          sender,
-                          std::string(utf8_prefix(text_of(message, "body"), kPreviewBytes)),
-                          0};
+  const auto chat_id = text_of(message, "chat_id");
+  const auto seq = int_of(message, "seq");
+  const auto message_id = text_of(message, "id");
+  const auto preview = std::string(utf8_prefix(text_of(message, "body"), kPreviewBytes));
   std::vector<MessageCheck> checks;
+  checks.reserve(members.size());
   for (std::size_t i = 0; i < members.size(); ++i) {
     const auto& user = members[i];
     if (std::find(mentions.begin(), mentions.end(), user) != mentions.end()) {
-      Notification n{ports_.ids.next(), user, "mention",    base.chat_id, sender, base.message_id,
-                     base.seq,          1,    base.preview, now,          now,    0};
-      if (auto ok = notify_once(std::move(n), "mention:" + base.message_id + ":" + user); !ok) return ok;
+      Notification n{ports_.ids.next(), user, "mention", chat_id, sender, message_id, seq, 1, preview, now, now, 0};
+      if (auto ok = notify_once(std::move(n), "mention:" + message_id + ":" + user); !ok) return ok;
       continue;
     }
-    auto check = base;
-    check.user_id = user;
-    check.due_ms = (*presence)[i].online ? now + config_.read_delay.count() : now;
-    checks.push_back(std::move(check));
+    checks.push_back({user, chat_id, (*presence)[i].online ? now + config_.read_delay.count() : now});
   }
   if (auto ok = ports_.store.schedule(checks); !ok) return ok;
   // Sending reads the chat up to the sent message (the message service moves the sender's
   // read cursor there without a message.read event): so are the sender's notifications of it.
-  auto read = ports_.store.mark_chat_read(sender, base.chat_id, base.seq, now);
+  auto read = ports_.store.mark_chat_read(sender, chat_id, seq, now);
   if (!read) return fail(read.error());
   return {};
 }
@@ -167,13 +161,21 @@ Result<int> NotificationService::run_due_checks() {
   for (const auto& check : *due) {
     auto digest = ports_.digests.digest(check.chat_id, check.user_id);
     if (!digest) return fail(digest.error());
-    if (digest->read_seq >= check.seq) {
-      if (auto ok = ports_.store.drop(check); !ok) return fail(ok.error());
-      continue;
+    LatestMessage latest{digest->last_seq, "", "", ""};
+    if (const auto& m = digest->last_message) {
+      latest.message_id = m->id;
+      latest.actor_id = m->sender_id;
+      latest.preview = std::string(utf8_prefix(m->body, kPreviewBytes)); // empty once deleted
     }
-    auto counted = ports_.store.count(check, ports_.ids.next(), now);
+    auto counted = ports_.store.count(check, latest, digest->read_seq, ports_.ids.next(), now);
     if (!counted) return fail(counted.error());
     if (*counted) push(**counted);
+    // A message stored while this ran found the check pending and scheduled nothing: look again.
+    auto after = ports_.digests.digest(check.chat_id, check.user_id);
+    if (!after) return fail(after.error());
+    if (after->last_seq > latest.seq) {
+      if (auto ok = ports_.store.schedule({{check.user_id, check.chat_id, now}}); !ok) return fail(ok.error());
+    }
   }
   return static_cast<int>(due->size());
 }

@@ -3,8 +3,10 @@
 // into notifications, idempotently, and serves them.
 //
 // - message.created: a member who is offline, or still has not read the message after
-//   `read_delay`, gets it counted into one unread "message" notification per chat;
-//   mentioned members get a "mention" notification at once instead.
+//   `read_delay`, gets the chat's unread messages counted into one unread "message"
+//   notification per chat (one pending check per member and chat, however many messages);
+//   mentioned members get a "mention" notification at once instead of a check (a check that
+//   was pending anyway counts the mentioning message with the others).
 // - chat.updated: added and removed members and a new owner are told.
 // - message.read: the reader's notifications of that chat up to the read seq are read; so
 //   are the sender's up to a message.created (sending reads the chat up to one's message).
