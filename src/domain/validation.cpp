@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace parley::domain {
 namespace {
@@ -33,6 +34,31 @@ bool has_control(std::string_view s) {
 }
 
 Error bad(std::string code, std::string message) { return Error::unprocessable(std::move(code), std::move(message)); }
+
+// The authority of an http(s) URL (what follows "://" up to the first '/', '?' or '#'): optional
+// user info ending in '@', then a host that is a name without brackets or an IP literal in
+// brackets (hex digits, ':' and '.'), then optionally ':' and a port of digits.
+bool valid_authority(std::string_view authority) {
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string_view port;
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    const auto literal = authority.substr(1, close - 1);
+    if (!std::all_of(literal.begin(), literal.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.'; }))
+      return false;
+    const auto rest = authority.substr(close + 1);
+    if (!rest.empty() && !rest.starts_with(':')) return false;
+    port = rest.empty() ? rest : rest.substr(1);
+  } else {
+    const auto colon = authority.find(':');
+    const auto host = authority.substr(0, colon);
+    if (host.empty() || host.find_first_of("[]") != std::string_view::npos) return false;
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  return port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 } // namespace
 
@@ -126,7 +152,8 @@ Result<void> check_avatar_url(std::string_view url) {
   const bool scheme = url.starts_with("https://") || url.starts_with("http://");
   const std::size_t host_start = url.find("://") + 3;
   if (!scheme || url.size() > kMaxAvatarUrl || url.size() <= host_start || has_control(url) ||
-      url.find(' ') != std::string_view::npos || !is_valid_utf8(url))
+      url.find(' ') != std::string_view::npos || !is_valid_utf8(url) ||
+      !valid_authority(url.substr(host_start, url.find_first_of("/?#", host_start) - host_start)))
     return fail(bad("invalid_avatar_url", "the avatar must be an http(s) URL of at most 2048 characters"));
   return {};
 }

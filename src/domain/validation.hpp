@@ -26,7 +26,8 @@ Result<void> check_password(std::string_view password);
 // 1–64 characters, valid UTF-8, no control characters; surrounding spaces trimmed.
 Result<std::string> normalize_display_name(std::string_view name);
 Result<void> check_bio(std::string_view bio);
-// Empty, or an http(s) URL without spaces or control characters.
+// Empty, or an http(s) URL with a host (a name, or an IP literal in brackets), without spaces or
+// control characters.
 Result<void> check_avatar_url(std::string_view url);
 
 // Strict UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).

@@ -47,7 +47,12 @@ TEST(Profile, DisplayNameBioAndAvatarRules) {
   EXPECT_FALSE(check_bio(std::string(281, 'b')));
   EXPECT_TRUE(check_avatar_url(""));
   EXPECT_TRUE(check_avatar_url("https://cdn.example.com/a.png"));
-  for (const char* u : {"javascript:alert(1)", "ftp://x", "https://", "https://a b", "data:image/png;base64,xx"})
+  for (const char* u : {"http://[::1]/a.png", "https://cdn.example.com:8443/a?b#c", "https://u@cdn.example.com/",
+                        "http://127.0.0.1:80", "https://cdn.example.com?x=[1]"})
+    EXPECT_TRUE(check_avatar_url(u)) << u;
+  for (const char* u : {"javascript:alert(1)", "ftp://x", "https://", "https://a b", "data:image/png;base64,xx",
+                        "http://[", "http://[x]/", "http://[]/", "http://[::1", "http://a]b/", "https:///a.png",
+                        "https://?q", "https://host:port/", "https://host:123456/", "http://[::1]x/", "https://u@/"})
     EXPECT_FALSE(check_avatar_url(u)) << u;
 }
 

@@ -112,6 +112,11 @@ def test_partial_update_keeps_other_fields(client: Client):
     ("avatar_url", "https://exa mple.com/a.png", "invalid_avatar_url"),
     ("avatar_url", "example.com/a.png", "invalid_avatar_url"),
     ("avatar_url", "https://example.com/" + "a" * 2040, "invalid_avatar_url"),
+    # no host, or not one: a URL no client can load (these were stored)
+    ("avatar_url", "http://[", "invalid_avatar_url"),
+    ("avatar_url", "https:///a.png", "invalid_avatar_url"),
+    ("avatar_url", "http://[not-an-ip]/a.png", "invalid_avatar_url"),
+    ("avatar_url", "https://example.com:http/a.png", "invalid_avatar_url"),
 ])
 def test_profile_validation(client: Client, viewer, field, value, code):
     before = client.get(ME, token=viewer.access).json()
@@ -127,6 +132,7 @@ def test_profile_validation(client: Client, viewer, field, value, code):
     ("bio", "ü" * 280),                    # 280 characters, 560 bytes
     ("bio", "line one\nline two"),
     ("avatar_url", "https://example.com/" + "a" * (2048 - 20)),
+    ("avatar_url", "http://[2001:db8::1]:8080/a.png"),
 ])
 def test_profile_limits_count_characters(client: Client, viewer, field, value):
     r = client.patch(ME, token=viewer.access, json={field: value})
