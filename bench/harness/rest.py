@@ -331,7 +331,11 @@ def markdown(summary: dict, runs: list[dict], prep: dict, ctx, wrk_version: str)
                    f"| {fmt(s['server_cpu_us_per_request'], 1)} | {fmt(s['wrk_cpu_s'], 2)} "
                    f"| {fmt(s['other_cpu_s'], 2)} |")
     rss = median_of(runs, "server_peak_rss_kib")
-    out += ["", f"Server peak RSS (VmHWM at the end of a run, median): {fmt(rss and rss / 1024)} MiB.", ""]
+    others = [r[name]["other_cpu_s"] / r[name]["seconds"] for r in runs for name in a.rest_phases]
+    out += ["", f"Server peak RSS (VmHWM at the end of a run, median): {fmt(rss and rss / 1024)} MiB. "
+            f"Other processes used {fmt(sum(others) / len(others), 2)} of the {env['cores']} cores on average "
+            f"during the measured runs (up to {fmt(max(others), 2)}): "
+            f"{'a quiet machine' if max(others) < 0.1 else 'not a quiet machine, the figures are noisy'}.", ""]
     for name in a.rest_phases:
         out += [f"## {name}", "", "| figure | " + " | ".join(f"run {r['run']}" for r in runs) + " | median |",
                 "|---|" + "---:|" * (n + 1)]

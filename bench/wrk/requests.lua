@@ -15,8 +15,9 @@
 -- done.
 --
 -- done() prints one JSON line (`{"wrk": ...}`) on stdout: requests, duration, bytes, socket
--- errors, statuses >= 400 (wrk's own count), latency percentiles in ms and, with `once`,
--- lines sent/answered/failed per run.
+-- errors, statuses >= 400 (wrk's own count), latency percentiles in ms (after wrk's
+-- coordinated-omission correction, as wrk prints them) and, with `once`, the lines to send,
+-- answered and failed, over all threads.
 
 local requests, next_index, mode = {}, 1, "cycle"
 local threads = {}
@@ -38,6 +39,7 @@ end
 function init(args)
   local file, thread_count = args[1], tonumber(args[2])
   mode = args[3] or "cycle"
+  seeding = mode == "once"
   local lines = {}
   for line in io.lines(file) do
     if line ~= "" then table.insert(lines, line) end
@@ -118,12 +120,14 @@ function done(summary, latency, _)
       ',"p99":' .. json_number(latency:percentile(99) / 1e3) .. ',"p999":' .. json_number(latency:percentile(99.9) / 1e3) ..
       ',"max":' .. json_number(latency.max / 1e3) .. '}',
   }
-  local sent, got, bad = 0, 0, 0
-  for _, t in ipairs(threads) do
-    sent = sent + (t:get("to_send") or 0)
-    got = got + (t:get("answered") or 0)
-    bad = bad + (t:get("failed") or 0)
+  if threads[1]:get("seeding") then
+    local sent, got, bad = 0, 0, 0
+    for _, t in ipairs(threads) do
+      sent = sent + t:get("to_send")
+      got = got + t:get("answered")
+      bad = bad + t:get("failed")
+    end
+    table.insert(parts, '"lines":' .. sent .. ',"answered":' .. got .. ',"failed":' .. bad)
   end
-  table.insert(parts, '"lines":' .. sent .. ',"answered":' .. got .. ',"failed":' .. bad)
   io.write('{"wrk":{' .. table.concat(parts, ",") .. '}}\n')
 end
