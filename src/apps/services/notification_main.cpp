@@ -8,6 +8,7 @@
 #include "adapters/redis/redis_event_bus.hpp"
 #include "adapters/redis/redis_presence.hpp"
 #include "adapters/remote/remote_email_directory.hpp"
+#include "adapters/remote/remote_membership.hpp"
 #include "adapters/remote/remote_message_digest.hpp"
 #include "apps/kit/cluster.hpp"
 #include "apps/kit/settings.hpp"
@@ -23,12 +24,14 @@ struct NotificationApp final : ClusterService {
         pool(mongo_config(s)),
         store(pool, cluster.database("notification")),
         digests(cluster.service("message")),
+        membership(cluster.service("chat")),
         presence(cluster.redis(), node_name(s)),
         live(cluster.redis()),
         addresses(cluster.service("auth")),
         mailer(make_mailer(s.parley, clock)),
         events(cluster.kafka(s.cluster.kafka_events_topic)),
-        notifications(notification_config(s.parley), {store, digests, presence, live, addresses, *mailer, clock, ids}),
+        notifications(notification_config(s.parley),
+                      {store, digests, membership, presence, live, addresses, *mailer, clock, ids}),
         worker(notifications, std::chrono::milliseconds(200),
                std::clamp<std::chrono::milliseconds>(notifications.config().digest_after, std::chrono::seconds(1),
                                                      std::chrono::minutes(1))) {
@@ -42,6 +45,7 @@ struct NotificationApp final : ClusterService {
   MongoPool pool;
   MongoNotificationStore store;
   RemoteMessageDigest digests;
+  RemoteMembership membership;
   RedisPresence presence;
   RedisEventBus live;
   RemoteEmailDirectory addresses;

@@ -161,8 +161,10 @@ Result<int> NotificationService::run_due_checks() {
   for (const auto& check : *due) {
     auto digest = ports_.digests.digest(check.chat_id, check.user_id);
     if (!digest) return fail(digest.error());
-    LatestMessage latest{digest->last_seq, "", "", ""};
-    if (const auto& m = digest->last_message) {
+    auto role = ports_.members.role_of(check.chat_id, check.user_id);
+    if (!role) return fail(role.error());
+    LatestMessage latest{*role ? digest->last_seq : 0, "", "", ""}; // a former member: nothing to count
+    if (const auto& m = digest->last_message; m && *role) {
       latest.message_id = m->id;
       latest.actor_id = m->sender_id;
       latest.preview = std::string(utf8_prefix(m->body, kPreviewBytes)); // empty once deleted

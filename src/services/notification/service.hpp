@@ -25,6 +25,7 @@
 #include "ports/event_bus.hpp"
 #include "ports/event_log.hpp"
 #include "ports/mailer.hpp"
+#include "ports/membership.hpp"
 #include "ports/message_digest.hpp"
 #include "ports/notification_store.hpp"
 #include "ports/presence.hpp"
@@ -51,6 +52,7 @@ class NotificationService {
   struct Ports {
     NotificationStore& store;
     MessageDigest& digests;
+    Membership& members; // a check of someone who left the chat counts nothing
     Presence& presence;
     EventBus& live;
     EmailDirectory& addresses; // for the digest

@@ -79,8 +79,8 @@ class NotificationTest : public ::testing::Test {
         directory_(chat_store_),
         messages_({message_store_, directory_, bus_, log_, no_uploads_, clock_, ids_}),
         chats_(ChatConfig{100}, {chat_store_, users_, messages_, presence_, bus_, log_, clock_, ids_}),
-        notifications_(NotificationConfig{10s, true, 60s},
-                       {notification_store_, messages_, presence_, bus_, addresses_, mailer_, clock_, ids_}) {
+        notifications_(NotificationConfig{10s, true, 60s}, {notification_store_, messages_, directory_, presence_, bus_,
+                                                            addresses_, mailer_, clock_, ids_}) {
     for (const char* id : {"ann", "bob", "cat", "dan", "eve"}) EXPECT_TRUE(users_.create_profile({id, id, "", id}));
     bus_.subscribe([this](const LiveEvent& e) {
       if (e.type == "notification") pushed_.push_back(e);
@@ -188,6 +188,24 @@ TEST_F(NotificationTest, AMentionNotifiesAtOnceAndOnce) {
   run_checks();
   EXPECT_EQ(of("bob").size(), 2u); // no "message" notification on top of the mention
   EXPECT_EQ(of("cat").size(), 2u); // cat was not mentioned: a message notification
+}
+
+TEST_F(NotificationTest, OneCheckCountsWhatStayedUnreadAndNothingForAFormerMember) {
+  const auto chat = group(); // ann (owner), bob and cat, all offline
+  deliver();
+  send("ann", chat, "one");
+  send("ann", chat, "two");
+  deliver(); // two messages, one pending check each for bob and cat
+  ASSERT_TRUE(chats_.remove_member("ann", chat, "cat"));
+  send("ann", chat, "three, after cat left");
+  deliver();
+  run_checks();
+  const auto bobs = of("bob");
+  ASSERT_FALSE(bobs.empty());
+  EXPECT_EQ(bobs[0].kind, "message");
+  EXPECT_EQ(bobs[0].count, 3);
+  EXPECT_EQ(bobs[0].preview, "three, after cat left");
+  for (const auto& n : of("cat")) EXPECT_NE(n.kind, "message") << n.preview; // nothing of the chat any more
 }
 
 TEST_F(NotificationTest, MembershipChangesNotifyTheirSubjectNotTheActor) {
@@ -308,8 +326,8 @@ TEST(NotificationPipeline, ASendIsAcknowledgedWhileTheConsumerIsStalled) {
   NoUploads no_uploads;
   MessageService messages({message_store, directory, bus, log, no_uploads, clock, ids});
   ChatService chats(ChatConfig{10}, {chat_store, users, messages, presence, bus, log, clock, ids});
-  NotificationService notifications(NotificationConfig{},
-                                    {notification_store, messages, presence, bus, addresses, mailer, clock, ids});
+  NotificationService notifications(
+      NotificationConfig{}, {notification_store, messages, directory, presence, bus, addresses, mailer, clock, ids});
   std::promise<void> resume;
   auto resumed = resume.get_future().share();
   std::atomic<int> handled{0};
