@@ -55,4 +55,16 @@ bool parse_int(std::string_view text, std::int64_t& out) {
   return ec == std::errc() && ptr == text.data() + text.size();
 }
 
+bool parse_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  const std::string_view digits = text.substr(colon + 1);
+  std::int64_t value = 0;
+  if (digits.empty() || digits.front() == '-' || digits.front() == '+' || !parse_int(digits, value) || value > 65535)
+    return false;
+  host = std::string(text.substr(0, colon));
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
 } // namespace parley

@@ -31,6 +31,8 @@ class ConfigSource {
 
 bool parse_bool(std::string_view text, bool& out);
 bool parse_int(std::string_view text, std::int64_t& out);
+// "host:port" with a decimal port from 0 to 65535; the last colon splits ("[::1]:8080").
+bool parse_host_port(std::string_view text, std::string& host, std::uint16_t& port);
 
 template <class C>
 struct ConfigOption {

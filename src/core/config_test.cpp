@@ -77,4 +77,22 @@ TEST(Config, HelpListsEveryOptionWithItsDefault) {
   EXPECT_NE(help.find("PARLEY_CORS (default: false)"), std::string::npos);
 }
 
+TEST(Config, HostPortTakesPortsFrom0To65535Only) {
+  std::string host;
+  std::uint16_t port = 1;
+  EXPECT_TRUE(parse_host_port("127.0.0.1:8080", host, port));
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 8080);
+  EXPECT_TRUE(parse_host_port("[::1]:0", host, port));
+  EXPECT_EQ(host, "[::1]");
+  EXPECT_EQ(port, 0);
+  EXPECT_TRUE(parse_host_port("localhost:65535", host, port));
+  EXPECT_EQ(port, 65535);
+  // Found by the config fuzzer: these were std::stoi's std::invalid_argument ("stoi"), or a
+  // port silently taken modulo 65536.
+  for (const char* bad : {"127.0.0.1", "host:", "host:abc", "host:80x", "host:65536", "host:99999", "host:-1",
+                          "host:+80", "host: 80", "host:99999999999999999999"})
+    EXPECT_FALSE(parse_host_port(bad, host, port)) << bad;
+}
+
 } // namespace parley

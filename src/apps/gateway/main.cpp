@@ -62,10 +62,8 @@ UpstreamLists parse_upstreams(const GatewayConfig& c, std::vector<std::string>& 
 
 http::ServerConfig server_config(const GatewayConfig& c) {
   http::ServerConfig s;
-  const auto colon = c.listen.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("PARLEY_LISTEN must be host:port");
-  s.host = c.listen.substr(0, colon);
-  s.port = static_cast<std::uint16_t>(std::stoi(c.listen.substr(colon + 1)));
+  if (!parse_host_port(c.listen, s.host, s.port))
+    throw std::runtime_error("PARLEY_LISTEN must be host:port, with a port from 0 to 65535");
   s.io_threads = static_cast<int>(c.io_threads);
   // Forwarding handlers mostly wait on their upstream: many more threads than cores.
   s.handler_threads = c.handler_threads > 0 ? static_cast<int>(c.handler_threads)

@@ -21,7 +21,7 @@
 
 namespace parley {
 
-// Throws std::runtime_error when PARLEY_LISTEN is not host:port.
+// Throws std::runtime_error when PARLEY_LISTEN is not host:port with a port from 0 to 65535.
 http::ServerConfig server_config(const ParleyConfig& c);
 // SMTP when PARLEY_SMTP_URL is set, otherwise files under <data>/mail.
 std::unique_ptr<Mailer> make_mailer(const ParleyConfig& c, const Clock& clock);
