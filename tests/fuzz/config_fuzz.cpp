@@ -1,0 +1,69 @@
+// Config files: `--config FILE` / PARLEY_CONFIG is read by ConfigSource::load_file, then every
+// executable's option table takes its values (load_config) and the server's own settings are
+// derived from them (server_config, media_storage_problems: the S3 endpoint is parsed there).
+// Contract under test: bad lines and values are std::runtime_error or problems, nothing else.
+
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include "apps/gateway/config.hpp"
+#include "apps/kit/cluster_config.hpp"
+#include "apps/kit/settings.hpp"
+#include "apps/parley/config.hpp"
+#include "core/config.hpp"
+
+namespace {
+
+// load_file reads a path: each input is written to this process's own file first.
+const std::string& input_path() {
+  static const std::string path =
+      (std::filesystem::temp_directory_path() / ("parley-fuzz-config-" + std::to_string(::getpid()) + ".conf"))
+          .string();
+  return path;
+}
+
+struct RemoveAtExit {
+  ~RemoveAtExit() { std::remove(input_path().c_str()); }
+} remove_at_exit;
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace parley;
+  {
+    std::ofstream out(input_path(), std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  }
+  ConfigSource source;
+  try {
+    source.load_file(input_path());
+  } catch (const std::runtime_error&) {
+    return 0; // a malformed line: refused at start-up, as documented
+  }
+  ParleyConfig parley;
+  auto problems = load_config<ParleyConfig>(kParleyOptions, source, parley);
+  ClusterConfig cluster;
+  load_config<ClusterConfig>(kClusterOptions, source, cluster);
+  GatewayConfig gateway;
+  load_config<GatewayConfig>(kGatewayOptions, source, gateway);
+  const auto media = media_storage_problems(parley);
+  problems.insert(problems.end(), media.begin(), media.end());
+  if (problems.empty()) {
+    try {
+      (void)server_config(parley); // throws std::runtime_error on a malformed PARLEY_LISTEN
+    } catch (const std::runtime_error&) {
+    }
+    (void)realtime_config(parley);
+    (void)media_config(parley);
+    (void)public_url(parley);
+    (void)media_upload_origin(parley);
+  }
+  return 0;
+}
