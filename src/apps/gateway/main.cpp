@@ -16,6 +16,7 @@
 #include "apps/gateway/config.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
+#include "services/auth/cached_verifier.hpp"
 #include "services/auth/jwks_keys.hpp"
 #include "services/gateway/edge_guard.hpp"
 #include "services/gateway/routes.hpp"
@@ -138,7 +139,7 @@ struct Gateway {
         notification("notification", std::move(up.notification), client, forwarding(c)),
         keys(jwks_fetch(auth.upstreams(), client), c.jwt_issuer, clock,
              {std::chrono::seconds(c.jwks_refresh_s), std::chrono::milliseconds(1000), std::chrono::seconds(10)}),
-        edge({static_cast<int>(c.rate_ip_per_min), c.trust_forwarded}, *limiter, keys),
+        edge({static_cast<int>(c.rate_ip_per_min), c.trust_forwarded}, *limiter, tokens),
         tunnel(tunnel_config(c, metrics), std::move(up.ws),
                [this](const http::Request& req) { return edge.check_upgrade(req); }),
         web(c.web_dir, c.web_connect_origins) {
@@ -174,6 +175,7 @@ struct Gateway {
   proxy::ReverseProxy message;
   proxy::ReverseProxy notification;
   JwksKeys keys;
+  CachedVerifier tokens{keys, clock};
   gateway::EdgeGuard edge;
   proxy::WsTunnel tunnel;
   http::StaticFiles web;

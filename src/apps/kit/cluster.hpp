@@ -15,6 +15,7 @@
 #include "apps/kit/serve.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "services/auth/cached_verifier.hpp"
 #include "services/auth/jwks_keys.hpp"
 #include "transport/client/service_client.hpp"
 
@@ -69,6 +70,7 @@ class ClusterService : public Served {
   SystemClock clock;
   SnowflakeIdGen ids;
   JwksKeys keys;
+  CachedVerifier verifier{keys, clock}; // what the routes verify access tokens with
   http::Router routes;
 
  private:

@@ -27,6 +27,7 @@
 #include "apps/parley/config.hpp"
 #include "core/log.hpp"
 #include "services/auth/account_checked_verifier.hpp"
+#include "services/auth/cached_verifier.hpp"
 #include "services/auth/routes.hpp"
 #include "services/chat/routes.hpp"
 #include "services/media/routes.hpp"
@@ -57,7 +58,7 @@ struct App final : Served {
         mailer(make_mailer(c, clock)),
         signing_key(load_or_create_signing_key(signing_key_file(c))),
         signer(signing_key, c.jwt_issuer, clock, std::chrono::seconds(c.access_ttl_s)),
-        verifier(signer, accounts),
+        verifier(cached_signer, accounts),
         hasher(password_hasher(c)),
         directory(profiles, clock),
         auth(auth_config(c), AuthPorts{accounts, sessions, otps, directory, *mailer, limiter, clock, ids}, signer,
@@ -109,6 +110,7 @@ struct App final : Served {
   std::unique_ptr<Mailer> mailer;
   SigningKey signing_key;
   JwtSigner signer;
+  CachedVerifier cached_signer{signer, clock};
   AccountCheckedVerifier verifier; // the accounts are local: a deleted account's tokens stop at once
   PasswordHasher hasher;
   ProfileDirectory directory;

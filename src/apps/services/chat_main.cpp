@@ -27,7 +27,7 @@ struct ChatApp final : ClusterService {
         membership(store),
         chats(ChatConfig{s.parley.max_group_members}, {store, users, digests, presence, live, events, clock, ids}) {
     create_indexes(store);
-    mount_chat_routes(routes, chats, keys);
+    mount_chat_routes(routes, chats, verifier);
     mount_chat_internal_routes(routes, membership, s.cluster.service_token);
   }
 

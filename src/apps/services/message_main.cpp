@@ -34,11 +34,11 @@ struct MessageApp final : ClusterService {
         rest_sends(messages, commands, ids) {
     create_indexes(store);
     commands.subscribe("message-commands", SendCommandHandler(messages, live));
-    mount_message_routes(routes, messages, keys,
+    mount_message_routes(routes, messages, verifier,
                          [this](std::string_view me, const SendInput& in) { return rest_sends.send(me, in); });
     mount_messaging_routes(routes, messages, s.cluster.service_token);
     mount_message_internal_routes(routes, messages, s.cluster.service_token);
-    mount_media_routes(routes, media, keys);
+    mount_media_routes(routes, media, verifier);
     // The bytes are served here only with local storage (every instance shares its folder).
     if (auto* local = dynamic_cast<LocalMediaStorage*>(media_storage.get())) mount_blob_routes(routes, *local);
   }

@@ -37,7 +37,7 @@ struct NotificationApp final : ClusterService {
                                                      std::chrono::minutes(1))) {
     create_indexes(store);
     events.subscribe("notifications", [this](const DomainEvent& e) { return notifications.handle(e); });
-    mount_notification_routes(routes, notifications, keys);
+    mount_notification_routes(routes, notifications, verifier);
   }
   // The consumer stops before the service it calls goes away.
   ~NotificationApp() override { events.close(); }

@@ -18,7 +18,7 @@ struct UserApp final : ClusterService {
         directory(profiles, clock),
         users(profiles, accounts, clock) {
     create_indexes(profiles);
-    mount_user_routes(routes, users, keys);
+    mount_user_routes(routes, users, verifier);
     mount_user_internal_routes(routes, directory, s.cluster.service_token);
   }
 

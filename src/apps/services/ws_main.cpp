@@ -22,7 +22,7 @@ struct WsApp final : ClusterService {
         live(cluster.redis()),
         commands(cluster.kafka(s.cluster.kafka_commands_topic)),
         messages({cluster.service("message"), commands, membership, ids}),
-        realtime(realtime_config(s.parley), {keys, messages, membership, presence, live, clock}) {}
+        realtime(realtime_config(s.parley), {verifier, messages, membership, presence, live, clock}) {}
   std::optional<http::Upgrade> upgrade() override { return realtime.upgrade(); }
 
   RemoteMembership membership;
