@@ -2,7 +2,7 @@
 # Schemathesis against docs/openapi.yaml and the real server (tests/api_fuzz): generated valid
 # and invalid requests for every operation; no 5xx, and every status code, content type,
 # header and body as documented.
-#   scripts/api_fuzz.sh          the CI form (50 test cases per operation in each phase, fixed seed; about a minute)
+#   scripts/api_fuzz.sh          the CI form (100 test cases per operation in each phase, fixed seed; about a minute)
 #   scripts/api_fuzz.sh --long   a longer hunt: a new seed, fuzzing and stateful phases repeated for 20 minutes
 # Environment: PARLEY_BIN (default build/asan/bin/parley, built beforehand), and
 # PARLEY_FUZZ_EXAMPLES, PARLEY_FUZZ_SEED, PARLEY_FUZZ_MAX_TIME, PARLEY_FUZZ_REPORT_DIR

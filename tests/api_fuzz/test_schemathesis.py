@@ -7,7 +7,7 @@ path in PARLEY_SCHEMATHESIS). The server is seeded first (users, a 1:1 chat, gro
 a reaction, an upload, notifications) and Schemathesis draws path parameters and ids in bodies
 from those real ids most of the time, so requests get past the 404s into the handlers' logic.
 
-Settings (environment): PARLEY_FUZZ_EXAMPLES (test cases per operation in each phase, default 50),
+Settings (environment): PARLEY_FUZZ_EXAMPLES (test cases per operation in each phase, default 100),
 PARLEY_FUZZ_SEED (default 1; "random" for a new one each run), PARLEY_FUZZ_MAX_TIME (seconds;
 unset: each phase stops after its examples), PARLEY_FUZZ_REPORT_DIR (default: a temporary
 directory; the NDJSON and JUnit reports are kept there), PARLEY_FUZZ_CHECKS (Schemathesis checks,
@@ -249,7 +249,7 @@ def test_schemathesis(parley):
     args = [str(binary), "--config-file", str(config_file), "run", str(SPEC),
             "--url", server.base, "--header", f"Authorization: Bearer {ids['token']}",
             "--checks", os.environ.get("PARLEY_FUZZ_CHECKS") or ",".join(CHECKS),
-            "--max-examples", os.environ.get("PARLEY_FUZZ_EXAMPLES", "50"),
+            "--max-examples", os.environ.get("PARLEY_FUZZ_EXAMPLES", "100"),
             "--workers", "2", "--generation-database", "none", "--no-color",
             "--report", "ndjson,junit", "--report-dir", str(report_dir), "--request-timeout", "30"]
     seed_value = os.environ.get("PARLEY_FUZZ_SEED", "1")

@@ -212,7 +212,7 @@ def test_search_default_limit_and_cap(client: Client, viewer, search_group):
     assert r.status_code == 200 and len(r.json()["items"]) == 1 and r.json()["next_cursor"]
 
 
-@pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "a" * 65}])
+@pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "a" * 65}, {"q": "é" * 65}])
 def test_search_invalid_query(client: Client, viewer, params):
     assert_error(search(client, viewer.access, **params), 400, "invalid_query")
 
@@ -223,8 +223,9 @@ def test_search_invalid_limit(client: Client, viewer, limit):
     assert_error(r, 400)
 
 
-def test_search_query_of_64_chars_ok(client: Client, viewer):
-    r = search(client, viewer.access, q="a" * 64)
+@pytest.mark.parametrize("q", ["a" * 64, "é" * 64, "\U0001D552" * 64])  # 64 characters, up to 256 bytes
+def test_search_query_of_64_chars_ok(client: Client, viewer, q):
+    r = search(client, viewer.access, q=q)
     assert r.status_code == 200, r.text
     assert r.json() == {"items": [], "next_cursor": None}
 

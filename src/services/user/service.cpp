@@ -41,7 +41,7 @@ Result<Profile> UserService::update(std::string_view id, const ProfilePatch& pat
 }
 
 Result<ProfilePage> UserService::search(std::string_view query, std::string_view cursor, int limit) {
-  if (query.empty() || query.size() > kMaxQuery || !domain::is_valid_utf8(query))
+  if (query.empty() || !domain::is_valid_utf8(query) || domain::utf8_length(query) > kMaxQuery)
     return fail(Error::invalid("invalid_query", "q must be 1-64 characters"));
   if (limit < 1 || limit > kMaxSearchLimit) return fail(Error::invalid("invalid_query", "limit must be 1-50"));
   std::string after;

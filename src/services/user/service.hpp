@@ -40,7 +40,7 @@ class ProfileDirectory final : public UserDirectory {
 class UserService {
  public:
   static constexpr int kMaxSearchLimit = 50;
-  static constexpr std::size_t kMaxQuery = 64;
+  static constexpr std::size_t kMaxQuery = 64; // characters, as display names are counted
 
   UserService(ProfileStore& profiles, AccountAdmin& accounts, const Clock& clock);
 

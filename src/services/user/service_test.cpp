@@ -74,6 +74,10 @@ TEST_F(UserServiceTest, SearchPagesThroughEveryMatchOnce) {
 TEST_F(UserServiceTest, SearchRefusesBadQueriesAndCursors) {
   EXPECT_EQ(users_.search("", "", 10).error().code, "invalid_query");
   EXPECT_EQ(users_.search(std::string(65, 'a'), "", 10).error().code, "invalid_query");
+  std::string accents; // 64 characters, 128 bytes: the limit counts characters
+  for (int i = 0; i < 64; ++i) accents += "\xc3\xa9";
+  EXPECT_TRUE(users_.search(accents, "", 10));
+  EXPECT_EQ(users_.search(accents + "\xc3\xa9", "", 10).error().code, "invalid_query");
   EXPECT_EQ(users_.search("a", "", 0).error().code, "invalid_query");
   EXPECT_EQ(users_.search("a", "", 51).error().code, "invalid_query");
   EXPECT_EQ(users_.search("a", "!!not base64!!", 10).error().code, "invalid_cursor");
