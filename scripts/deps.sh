@@ -12,6 +12,7 @@ if [[ "${1:-}" == test ]]; then
   packages+=(libgtest-dev python3 python3-pytest python3-requests python3-aiosmtpd python3-yaml python3-websocket redis-server
     python3-venv                    # Schemathesis's virtualenv (scripts/api_fuzz.sh)
     chromium fonts-noto-color-emoji # chromium: the web client's end-to-end tests
+    clang libclang-rt-14-dev        # libFuzzer (scripts/fuzz.sh)
     docker-compose)                 # validates docker-compose.yml
   # Node.js and npm for the SigV4 cross-check (tests/sigv4); a Node.js installed another way
   # (e.g. from NodeSource, which bundles npm) is kept.

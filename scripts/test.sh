@@ -26,6 +26,11 @@ PARLEY_SERVICE_TOKEN=compose-config-check-0123456789 docker-compose -f docker-co
 echo "== unit and contract tests (ASan+UBSan)"
 ctest --test-dir build/asan --output-on-failure -j2 -L 'unit|contract'
 
+# --- every parser that sees outside bytes, fuzzed for a few seconds each on its seed corpus
+# (tests/fuzz; a longer hunt: scripts/fuzz.sh 600) ---
+echo "== fuzzing (libFuzzer, ASan+UBSan)"
+scripts/fuzz.sh 12
+
 # --- S3 pre-signer: the ASan+UBSan build's sigv4_presign tool must sign fixed and
 # pseudo-random cases exactly as an independent SigV4 implementation does
 # (@smithy/signature-v4 from npm; see tests/sigv4/crosscheck.mjs) ---
