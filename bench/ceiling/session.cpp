@@ -18,6 +18,9 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 
 constexpr std::string_view kPrefix = "/ws?group=";
+constexpr std::size_t kMaxBatchFrames = 64;
+constexpr std::size_t kMaxBatchBytes = 32 * 1024;
+constexpr char kSeparator = '\n';
 
 Session::Session(asio::ip::tcp::socket socket, Groups& groups) : ws_(std::move(socket)), groups_(groups) {}
 
@@ -44,6 +47,7 @@ asio::awaitable<void> Session::run() {
   co_await ws_.async_accept(req, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
   ws_.text(true);
+  ws_.auto_fragment(false);
   send(std::make_shared<const std::string>(R"({"type":"hello"})"));
   groups_.join(group, shared_from_this());
 
@@ -63,19 +67,32 @@ void Session::send(Frame frame) {
   asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
     if (!self->open_) return;
     self->queue_.push_back(std::move(frame));
-    if (self->queue_.size() == 1) self->write_front();
+    if (self->queue_.size() == 1 && self->batch_.empty()) self->write_front();
   });
 }
 
 void Session::write_front() {
-  ws_.async_write(asio::buffer(*queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-    if (ec) {
-      self->queue_.clear();
-      return;
-    }
-    self->queue_.pop_front();
-    if (!self->queue_.empty()) self->write_front();
-  });
+  std::size_t bytes = 0;
+  do {
+    bytes += queue_.front()->size() + 1;
+    batch_.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  } while (!queue_.empty() && batch_.size() < kMaxBatchFrames && bytes + queue_.front()->size() <= kMaxBatchBytes);
+  buffers_.clear();
+  for (const auto& frame : batch_) {
+    if (!buffers_.empty()) buffers_.emplace_back(&kSeparator, 1);
+    buffers_.emplace_back(frame->data(), frame->size());
+  }
+  ws_.async_write(buffers_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->wrote(ec); });
+}
+
+void Session::wrote(beast::error_code ec) {
+  batch_.clear();
+  if (ec) {
+    queue_.clear();
+    return;
+  }
+  if (!queue_.empty()) write_front();
 }
 
 } // namespace ceiling

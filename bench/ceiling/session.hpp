@@ -2,12 +2,14 @@
 // One connection of the ceiling server, on its own strand: reads the HTTP request, upgrades
 // `GET /ws?group=G` (anything else gets 200 "ok", which is the readiness check), greets with
 // {"type":"hello"}, joins G, then broadcasts every text frame it reads to G. Outbound frames
-// wait in a queue with exactly one write in flight (as Parley's connections do, unbounded
-// here: the bench's publishers bound what is in flight).
+// wait in a queue with exactly one write in flight, which carries every frame queued when it
+// starts, newline-separated, up to 64 or 32 KiB (as Parley's protocol 2 connections do;
+// unbounded here: the bench's publishers bound what is in flight).
 
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -28,10 +30,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void write_front(); // on the strand, with a frame queued and none in flight
+  void wrote(boost::beast::error_code ec);
 
   boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
   Groups& groups_;
-  std::deque<Frame> queue_; // on the strand only
+  std::deque<Frame> queue_;  // on the strand only
+  std::vector<Frame> batch_; // the write in flight
+  std::vector<boost::asio::const_buffer> buffers_;
   bool open_ = true;
 };
 

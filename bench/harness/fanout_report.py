@@ -206,7 +206,7 @@ def markdown(summary: list[dict], runs: list[dict], comparison: dict, servers: l
               "Latency = receipt − send for those deliveries. Server CPU s = user + system time of the server "
               "process over the measured window (/proc); CPU µs/delivery = that ÷ deliveries. Peak RSS = VmHWM of "
               "the fresh server process at the end of the run. Bytes/delivery = WebSocket payload bytes received "
-              "per delivery; deliveries/frame > 1 when the server batches several into one frame (Centrifugo). "
+              "per delivery; deliveries/frame > 1 when the server batches several into one frame. "
               "Missing = publications sent × group size − deliveries received over the whole run (in flight at "
               "the end, or lost with a dropped connection). Others' CPU s = what the machine was busy with besides "
               "the server and the generators during the window (/proc/stat): other users of a shared machine, "

@@ -21,8 +21,13 @@ std::string CeilingProtocol::publish_frame(std::string_view, std::uint64_t, std:
 }
 
 void CeilingProtocol::read_items(std::string_view frame, const std::function<void(const Item&)>& each) const {
-  if (const auto body = string_field(frame, "body")) return each(Item{Item::Kind::delivery, *body, 0, {}});
-  each(Item{});
+  for_each_line(frame, [&each](std::string_view line) {
+    if (const auto body = string_field(line, "body"))
+      each(Item{Item::Kind::delivery, *body, 0, {}});
+    else
+      each(Item{});
+    return true;
+  });
 }
 
 } // namespace loadgen

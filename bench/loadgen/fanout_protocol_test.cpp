@@ -139,6 +139,9 @@ TEST(CeilingFanout, TheGroupRidesInTheUpgradeAndACopyIsTheOnlyAnswer) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].kind, Kind::delivery);
   EXPECT_EQ(got[0].body, "1700 3 5 xx");
+  const auto batched = items(p, frame + "\n" + p.publish_frame("ignored", 6, "1701 3 6 xx"));
+  ASSERT_EQ(batched.size(), 2u); // the ceiling batches as Parley's protocol 2 does
+  EXPECT_EQ(batched[1].body, "1701 3 6 xx");
 }
 
 } // namespace
