@@ -10,12 +10,14 @@ from pathlib import Path
 import requests
 
 # Settings that make preparation fast and the run about connections, not about auth:
-# cheap password hashing, no rate limits on the auth routes, long-lived access tokens.
+# cheap password hashing, no rate limits on the auth routes or on sends, long-lived access tokens.
 BENCH_SETTINGS = {
     "PARLEY_ARGON2_OPSLIMIT": "1",
     "PARLEY_ARGON2_MEMLIMIT_KIB": "8192",
     "PARLEY_RATE_IP_PER_MIN": "1000000",
     "PARLEY_RATE_ACCOUNT_PER_MIN": "1000000",
+    "PARLEY_SEND_PER_MIN": "1000000",
+    "PARLEY_SEND_BURST": "1000000",
     "PARLEY_OTP_RESEND_COOLDOWN_S": "0",
     "PARLEY_ACCESS_TTL_S": "86400",
     "PARLEY_LOG_LEVEL": "warn",

@@ -73,6 +73,7 @@ class Stack:
         service_env = {
             "PARLEY_SMTP_URL": smtp_url, "PARLEY_MAIL_FROM": "parley-test@example.com",
             "PARLEY_RATE_IP_PER_MIN": "100000", "PARLEY_RATE_ACCOUNT_PER_MIN": "100000",
+            "PARLEY_SEND_PER_MIN": "1000000", "PARLEY_SEND_BURST": "100000",
             "PARLEY_OTP_RESEND_COOLDOWN_S": "0", "PARLEY_KAFKA_PARTITIONS": str(PARTITIONS),
             "PARLEY_KAFKA_SESSION_TIMEOUT_MS": "6000", **FAST_ARGON2,
         }
@@ -127,6 +128,27 @@ class Stack:
                 return
             time.sleep(0.05)
         raise AssertionError(f"{name} (pid {pid}) still alive after SIGKILL")
+
+    def restart(self, name: str, settings: dict[str, str] | None = None, timeout: float = 15) -> None:
+        """Stops one instance with SIGTERM (it must be gone within `timeout`) and starts it again,
+        with `settings` added to its environment (later starts get the stack's own again)."""
+        pid = self.pid(name)
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                    break
+            except OSError:
+                break
+            assert time.monotonic() < deadline, f"{name} (pid {pid}) still running {timeout} s after SIGTERM"
+            time.sleep(0.05)
+        base = self.env["PARLEY_CLUSTER_SERVICE_ENV"]
+        self.env["PARLEY_CLUSTER_SERVICE_ENV"] = " ".join([base, *(f"{k}={v}" for k, v in (settings or {}).items())])
+        try:
+            self.start()
+        finally:
+            self.env["PARLEY_CLUSTER_SERVICE_ENV"] = base
 
     def partitions_of(self, name: str, group: str = "message-commands") -> set[int]:
         """The partitions the instance's consumer in `group` holds, from its last assignment log."""

@@ -382,6 +382,9 @@ class ParleyFactory:
             # Tests send frames back to back: the per-connection frame limit would make them
             # depend on the machine's speed. test_ws_limits.py sets it where it is the subject.
             "PARLEY_WS_FRAME_BURST": "1000",
+            # Likewise the per-user send limit (test_abuse.py sets it where it is the subject).
+            "PARLEY_SEND_PER_MIN": "1000000",
+            "PARLEY_SEND_BURST": "100000",
             **FAST_ARGON2,
         }
 

@@ -1,4 +1,4 @@
-"""The tally of attacks the security tests (test_security_*.py) try, per category.
+"""The tally of attacks the security tests (test_security_*.py, test_abuse.py) try, per category.
 
 Each test calls `tried(category, n)` for the attack variants it sends, so the figure is the
 number of distinct hostile inputs or requests, not of tests. `pytest_terminal_summary`
@@ -11,7 +11,7 @@ import json
 import os
 from collections import Counter
 
-CATEGORIES = ("tokens", "authorization", "injection", "secrets")
+CATEGORIES = ("tokens", "authorization", "injection", "secrets", "abuse")
 
 TALLY: Counter = Counter()
 

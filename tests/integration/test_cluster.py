@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from cluster import PARTITIONS, Member, Stack, partition_of, port_free, send_load, started_sends
-from harness import Client, describe, parallel
+from harness import Client, assert_error, describe, parallel, unique_name
+from security_attacks import tried
 from ws_client import CHATS, cid, connect, create_group, new_users, open_direct
 
 @pytest.fixture(scope="module")
@@ -231,6 +232,67 @@ def test_concurrent_rest_sends_on_both_message_instances_arrive_in_order(stack, 
         watcher.close()
 
 
+# --------------------------------------------------------------------------- limits across restarts
+
+LOGIN, VERIFY, RESET = "/api/v1/auth/login", "/api/v1/auth/verify", "/api/v1/auth/password/reset"
+
+
+def test_login_otp_and_reset_limits_hold_across_auth_restarts(stack, api, smtp_sink):
+    """The buckets live in Redis and the code attempts in the store: restarting the auth
+    service (here twice, with SIGTERM) gives an attacker no fresh budget."""
+    per_min = 3  # the burst too; one token back every 20 s
+    wrong = lambda code: f"{(int(code) + 1) % 1_000_000:06d}"  # noqa: E731
+    victim = api.new_user()
+    since = smtp_sink.count(victim.email)
+    assert api.post("/api/v1/auth/password/forgot", json={"email": victim.email}).status_code == 202
+    reset_code = smtp_sink.wait_for_code(victim.email, since=since)
+    # an unverified account whose code is guessed until burnt
+    name = unique_name()
+    pending = f"{name}@example.com"
+    assert api.register(pending, name, "correct horse battery").status_code == 201
+    code = smtp_sink.wait_for_code(pending)
+    for _ in range(5):
+        assert_error(api.verify(pending, wrong(code)), 400, "invalid_code")
+    assert_error(api.verify(pending, code), 429, "too_many_attempts")
+
+    stack.restart("auth", {"PARLEY_RATE_ACCOUNT_PER_MIN": str(per_min)})
+    for _ in range(per_min):
+        assert_error(api.post(LOGIN, json={"email": victim.email, "password": "not the password"}),
+                     401, "invalid_credentials")
+        assert_error(api.post(RESET, json={"email": victim.email, "code": wrong(reset_code),
+                                           "new_password": "brand new secret"}), 400, "invalid_code")
+    emptied = time.monotonic()
+    assert_error(api.post(LOGIN, json={"email": victim.email, "password": victim.password}), 429, "rate_limited")
+    tried("abuse", 2 * per_min + 6 + 1)
+
+    stack.restart("auth", {"PARLEY_RATE_ACCOUNT_PER_MIN": str(per_min)})
+    elapsed = time.monotonic() - emptied
+    refilled = int(elapsed * per_min / 60)  # what the buckets legitimately got back meanwhile
+    assert refilled < per_min, f"the restart took {elapsed:.0f} s: too long to tell"
+
+    def passes(request) -> int:
+        """Requests let through before the first 429 rate_limited (a forgetful limiter: per_min)."""
+        for n in range(per_min + 1):
+            r = request()
+            if r.status_code == 429:
+                assert_error(r, 429, "rate_limited")
+                assert r.headers.get("Retry-After", "").isdigit(), r.headers
+                return n
+        return per_min + 1
+
+    # even the right password and the right code are refused: the buckets are still empty
+    assert passes(lambda: api.post(LOGIN, json={"email": victim.email, "password": victim.password})) <= refilled
+    assert passes(lambda: api.post(RESET, json={"email": victim.email, "code": reset_code,
+                                                "new_password": "brand new secret"})) <= refilled
+    # the burnt code stays burnt
+    assert_error(api.verify(pending, code), 429, "too_many_attempts")
+    tried("abuse", 3)
+
+    stack.restart("auth")  # the stack's own limits again, for the next tests
+    victim.login()
+
+
+# --------------------------------------------------------------------------- faults
 # --------------------------------------------------------------------------- faults
 
 def test_kill_a_message_instance_the_other_takes_over(stack, api):

@@ -47,6 +47,8 @@ struct ParleyConfig {
   std::int64_t ws_frames_per_sec = 0;
   std::int64_t ws_frame_burst = 0;
   std::int64_t ws_sync_limit = 0;
+  std::int64_t send_per_min = 0;
+  std::int64_t send_burst = 0;
   std::int64_t notify_delay_s = 0;
   bool notify_email_digest = false;
   std::int64_t notify_digest_after_s = 0;
@@ -67,7 +69,7 @@ struct ParleyConfig {
 };
 
 using P = ParleyConfig;
-inline constexpr std::array<ConfigOption<P>, 54> kParleyOptions{{
+inline constexpr std::array<ConfigOption<P>, 56> kParleyOptions{{
     {"PARLEY_LISTEN", "127.0.0.1:8080", "Address and port to serve HTTP on (port 0: any free port).", &P::listen},
     {"PARLEY_DATA_DIR", "./data", "Directory for the database, keys, mail and media.", &P::data_dir},
     {"PARLEY_WEB_DIR", "./web/dist", "The built web client, served at / (absent: only the API is served).",
@@ -122,6 +124,10 @@ inline constexpr std::array<ConfigOption<P>, 54> kParleyOptions{{
     {"PARLEY_WS_FRAME_BURST", "60", "Frames a connection may send in a burst.", &P::ws_frame_burst, 1, 1000000},
     {"PARLEY_WS_SYNC_LIMIT", "500", "Missed messages per chat that sync replays; more answer resync_required.",
      &P::ws_sync_limit, 1, 100000},
+    {"PARLEY_SEND_PER_MIN", "600",
+     "Messages a user may send per minute (sustained), over all connections and REST together.", &P::send_per_min, 1,
+     1000000},
+    {"PARLEY_SEND_BURST", "120", "Messages a user may send in a burst.", &P::send_burst, 1, 1000000},
     {"PARLEY_NOTIFY_DELAY_S", "15", "Seconds an online member has to read a message before it becomes a notification.",
      &P::notify_delay_s, 0, 86400},
     {"PARLEY_NOTIFY_EMAIL_DIGEST", "false", "Mail offline users a digest of their unread notifications.",

@@ -32,6 +32,7 @@
 #include "services/chat/routes.hpp"
 #include "services/media/routes.hpp"
 #include "services/message/routes.hpp"
+#include "services/message/send_limit.hpp"
 #include "services/notification/routes.hpp"
 #include "services/notification/worker.hpp"
 #include "services/realtime/service.hpp"
@@ -68,10 +69,13 @@ struct App final : Served {
         media_storage(make_media_storage(c, derive_secret(signing_key, "parley media urls v1"), clock)),
         media(media_config(c), *media_storage, membership, message_store, clock),
         messages({message_store, membership, bus, log, media, clock, ids}),
+        send_limiter(clock),
+        send_limit(send_limiter, static_cast<double>(c.send_per_min), static_cast<double>(c.send_burst)),
+        limited_messages(messages, send_limit),
         chats(ChatConfig{c.max_group_members}, {chat_store, directory, messages, presence, bus, log, clock, ids}),
         notifications(notification_config(c),
                       {notification_store, messages, membership, presence, bus, auth, *mailer, clock, ids}),
-        realtime(realtime_config(c), {verifier, messages, membership, presence, bus, clock}),
+        realtime(realtime_config(c), {verifier, limited_messages, membership, presence, bus, clock}),
         web(c.web_dir, media_upload_origin(c)),
         notification_worker(notifications, std::chrono::milliseconds(200),
                             std::clamp<std::chrono::milliseconds>(notifications.config().digest_after,
@@ -80,7 +84,11 @@ struct App final : Served {
     mount_auth_routes(routes, auth, verifier);
     mount_user_routes(routes, users, verifier);
     mount_chat_routes(routes, chats, verifier);
-    mount_message_routes(routes, messages, verifier);
+    mount_message_routes(routes, messages, verifier,
+                         [this](std::string_view me, const SendInput& in) -> Result<Appended> {
+                           if (auto ok = send_limit.take(me); !ok) return fail(std::move(ok.error()));
+                           return messages.send(me, in);
+                         });
     mount_notification_routes(routes, notifications, verifier);
     mount_media_routes(routes, media, verifier);
     // Parley serves the bytes itself only with the local storage; S3 serves its own.
@@ -120,6 +128,9 @@ struct App final : Served {
   std::unique_ptr<MediaStorage> media_storage;
   MediaService media;
   MessageService messages;
+  MemoryRateLimiter send_limiter; // its own table: auth keys cannot crowd it out
+  SendLimit send_limit;
+  SendLimitedMessaging limited_messages;
   ChatService chats;
   NotificationService notifications;
   RealtimeService realtime;

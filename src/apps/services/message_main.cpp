@@ -7,6 +7,7 @@
 #include "adapters/localfs/local_media_storage.hpp"
 #include "adapters/mongo/mongo_message_store.hpp"
 #include "adapters/redis/redis_event_bus.hpp"
+#include "adapters/redis/redis_rate_limiter.hpp"
 #include "adapters/remote/remote_membership.hpp"
 #include "apps/kit/cluster.hpp"
 #include "apps/kit/settings.hpp"
@@ -15,6 +16,7 @@
 #include "services/message/internal_routes.hpp"
 #include "services/message/messaging_routes.hpp"
 #include "services/message/routes.hpp"
+#include "services/message/send_limit.hpp"
 
 namespace parley {
 namespace {
@@ -31,11 +33,16 @@ struct MessageApp final : ClusterService {
         media_storage(make_media_storage(s.parley, cluster_secret(s, "parley media urls v1"), clock)),
         media(media_config(s.parley), *media_storage, membership, store, clock),
         messages({store, membership, live, events, media, clock, ids}),
-        rest_sends(messages, commands, ids) {
+        rest_sends(messages, commands, ids),
+        send_limiter(cluster.redis(), kSendRatePrefix),
+        send_limit(send_limiter, static_cast<double>(s.parley.send_per_min), static_cast<double>(s.parley.send_burst)) {
     create_indexes(store);
     commands.subscribe("message-commands", SendCommandHandler(messages, live));
     mount_message_routes(routes, messages, verifier,
-                         [this](std::string_view me, const SendInput& in) { return rest_sends.send(me, in); });
+                         [this](std::string_view me, const SendInput& in) -> Result<Appended> {
+                           if (auto ok = send_limit.take(me); !ok) return fail(std::move(ok.error()));
+                           return rest_sends.send(me, in);
+                         });
     mount_messaging_routes(routes, messages, s.cluster.service_token);
     mount_message_internal_routes(routes, messages, s.cluster.service_token);
     mount_media_routes(routes, media, verifier);
@@ -55,6 +62,8 @@ struct MessageApp final : ClusterService {
   MediaService media;
   MessageService messages;
   QueuedSends rest_sends;
+  RedisRateLimiter send_limiter; // shared with the WebSocket nodes
+  SendLimit send_limit;
 };
 
 } // namespace

@@ -5,10 +5,12 @@
 #include "adapters/kafka/kafka_event_log.hpp"
 #include "adapters/redis/redis_event_bus.hpp"
 #include "adapters/redis/redis_presence.hpp"
+#include "adapters/redis/redis_rate_limiter.hpp"
 #include "adapters/remote/remote_membership.hpp"
 #include "apps/kit/cluster.hpp"
 #include "apps/kit/settings.hpp"
 #include "services/message/message_client.hpp"
+#include "services/message/send_limit.hpp"
 #include "services/realtime/service.hpp"
 
 namespace parley {
@@ -22,7 +24,10 @@ struct WsApp final : ClusterService {
         live(cluster.redis()),
         commands(cluster.kafka(s.cluster.kafka_commands_topic)),
         messages({cluster.service("message"), commands, membership, ids}),
-        realtime(realtime_config(s.parley), {verifier, messages, membership, presence, live, clock}) {}
+        send_limiter(cluster.redis(), kSendRatePrefix),
+        send_limit(send_limiter, static_cast<double>(s.parley.send_per_min), static_cast<double>(s.parley.send_burst)),
+        limited_messages(messages, send_limit),
+        realtime(realtime_config(s.parley), {verifier, limited_messages, membership, presence, live, clock}) {}
   std::optional<http::Upgrade> upgrade() override { return realtime.upgrade(); }
 
   RemoteMembership membership;
@@ -30,6 +35,9 @@ struct WsApp final : ClusterService {
   RedisEventBus live;
   KafkaEventLog commands;
   MessageClient messages;
+  RedisRateLimiter send_limiter; // shared with the message instances (REST sends)
+  SendLimit send_limit;
+  SendLimitedMessaging limited_messages;
   RealtimeService realtime;
 };
 
