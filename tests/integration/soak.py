@@ -62,7 +62,7 @@ import websocket  # noqa: E402
 
 from harness import Client, ParleyFactory, SmtpSink, describe, parley_bin  # noqa: E402
 from ledger import Ledger, Outbox, check_chat, history  # noqa: E402
-from ws_client import CHATS, connect, create_group, new_users, open_direct  # noqa: E402
+from ws_client import CHATS, PROTOCOL, connect, create_group, new_users, open_direct  # noqa: E402
 
 MIB = 1 << 20
 ANSWER_TIMEOUT_S = 30.0     # an ack, error or pong later than this is an error
@@ -148,7 +148,8 @@ class Device(threading.Thread):
             self.stats["token_renewals"] += 1
         for attempt in range(5):
             try:
-                self.ws = connect(self.run_.server, self.acct, name=self.acct.username)
+                self.ws = connect(self.run_.server, self.acct, name=self.acct.username,
+                                  protocol=self.run_.args.protocol)
                 break
             except (OSError, websocket.WebSocketException, AssertionError) as e:
                 self.problem(f"connect failed: {e!r}")
@@ -490,6 +491,8 @@ def main() -> int:
                     help="seconds between samples (default: 240 samples over the run, at least 0.5 s)")
     ap.add_argument("--rss-tolerance", type=float, default=0.10, help="relative RSS tolerance (default 0.10)")
     ap.add_argument("--report", type=Path, help="write the report as JSON to this file")
+    ap.add_argument("--protocol", type=int, default=PROTOCOL,
+                    help=f"WebSocket protocol version the devices ask for (default {PROTOCOL})")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep the data dir and log")
     args = ap.parse_args()
@@ -589,7 +592,7 @@ def soak(args, binary: Path, tmp: Path, smtp: SmtpSink, factory: ParleyFactory) 
     report = {
         "ok": not problems,
         "binary": str(binary),
-        "minutes": args.minutes, "users": args.users, "rate_per_s": args.rate, "churn_s": args.churn,
+        "minutes": args.minutes, "protocol": args.protocol, "users": args.users, "rate_per_s": args.rate, "churn_s": args.churn,
         "seed": args.seed, "setup_s": round(setup_s, 1), "drain_s": round(drained - run.traffic_end, 1),
         "chats": {"direct": n_direct, "groups": n_groups},
         "messages_acked": acked,
