@@ -12,6 +12,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [[ "${1:-}" == --long ]]; then
+  export PARLEY_FUZZ_EXAMPLES=${PARLEY_FUZZ_EXAMPLES:-1000} PARLEY_FUZZ_SEED=${PARLEY_FUZZ_SEED:-random}
+  export PARLEY_FUZZ_MAX_TIME=${PARLEY_FUZZ_MAX_TIME:-1200}
+elif [[ $# -gt 0 ]]; then
+  echo "usage: scripts/api_fuzz.sh [--long]" >&2
+  exit 2
+fi
+
 venv=${PARLEY_SCHEMATHESIS_VENV:-/var/cache/parley/venv-schemathesis}
 requirements=tests/api_fuzz/requirements.txt
 stamp="$venv/.requirements.sha256"
@@ -25,14 +33,6 @@ if [[ ! -x "$venv/bin/schemathesis" || "$(cat "$stamp" 2>/dev/null)" != "$want" 
   "$venv/bin/pip" install --quiet --disable-pip-version-check --cache-dir /var/cache/parley/pip \
     -r "$requirements"
   echo "$want" >"$stamp"
-fi
-
-if [[ "${1:-}" == --long ]]; then
-  export PARLEY_FUZZ_EXAMPLES=${PARLEY_FUZZ_EXAMPLES:-1000} PARLEY_FUZZ_SEED=${PARLEY_FUZZ_SEED:-random}
-  export PARLEY_FUZZ_MAX_TIME=${PARLEY_FUZZ_MAX_TIME:-1200}
-elif [[ $# -gt 0 ]]; then
-  echo "usage: scripts/api_fuzz.sh [--long]" >&2
-  exit 2
 fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}

@@ -7,11 +7,11 @@ path in PARLEY_SCHEMATHESIS). The server is seeded first (users, a 1:1 chat, gro
 a reaction, an upload, notifications) and Schemathesis draws path parameters and ids in bodies
 from those real ids most of the time, so requests get past the 404s into the handlers' logic.
 
-Settings (environment): PARLEY_FUZZ_EXAMPLES (test cases per operation in each phase, default 100),
-PARLEY_FUZZ_SEED (default 1; "random" for a new one each run), PARLEY_FUZZ_MAX_TIME (seconds;
-unset: each phase stops after its examples), PARLEY_FUZZ_REPORT_DIR (default: a temporary
-directory; the NDJSON and JUnit reports are kept there), PARLEY_FUZZ_CHECKS (Schemathesis checks,
-comma-separated, instead of CHECKS; e.g. "all" to explore).
+Settings (environment): PARLEY_FUZZ_EXAMPLES (test cases per operation in each phase, default
+100), PARLEY_FUZZ_SEED (default 1; "random" for a new one each run), PARLEY_FUZZ_MAX_TIME
+(seconds; unset: each phase stops after its examples), PARLEY_FUZZ_REPORT_DIR (where the NDJSON
+and JUnit reports are kept; default: the temporary directory, removed at the end),
+PARLEY_FUZZ_CHECKS (Schemathesis checks, comma-separated, instead of CHECKS; "all" to explore).
 """
 from __future__ import annotations
 
@@ -160,8 +160,8 @@ def config(ids: dict) -> str:
                 for k, (d, p) in params.items()]
 
     # Stateful links come from dependency analysis only: the API sends no Location headers, and
-    # the other inference (URLs in response bodies) makes Schemathesis 4.32 crash on a stored
-    # avatar URL such as "http://[x" (urlsplit: Invalid IPv6 URL).
+    # the other inference (URLs in response bodies) made Schemathesis 4.32 itself crash on a
+    # stored avatar URL "http://[x" (urlsplit: Invalid IPv6 URL; the server now refuses it).
     lines = ["[phases.stateful.inference]", 'algorithms = ["dependency-analysis"]', "", "[dictionaries]"]
     lines += [f"{name} = {{ values = {toml_value(values)} }}" for name, values in dictionaries.items()]
     lines += ["", "[parameters]", *bindings(parameters)]
