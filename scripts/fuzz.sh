@@ -16,6 +16,8 @@ targets=(config url jwt presigned rest ws)
 if (($#)); then targets=("$@"); fi
 
 export CCACHE_DIR=${CCACHE_DIR:-/var/cache/parley/ccache}
+# Hits across checkouts (CI builds a fresh clone elsewhere): paths relative to the tree.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 mkdir -p "$CCACHE_DIR"
 dir=build/fuzz
 if [[ ! -f $dir/build.ninja ]]; then
