@@ -35,6 +35,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 : >"$dir/summary.txt"
+rm -rf "$dir/artifacts" # what an earlier run kept
 failed=()
 for t in "${targets[@]}"; do
   seeds=tests/fuzz/corpus/$t
@@ -57,7 +58,7 @@ for t in "${targets[@]}"; do
   echo "$line" | tee -a "$dir/summary.txt"
   if [[ $status != ok ]]; then
     failed+=("$t")
-    rm -rf "$dir/artifacts/$t" && mkdir -p "$dir/artifacts/$t"
+    mkdir -p "$dir/artifacts/$t"
     cp "$work/$t/artifacts/"* "$dir/artifacts/$t/" 2>/dev/null || true
     echo "--- $t: the end of $log (the failing input is in $dir/artifacts/$t/):" >&2
     tail -n 40 "$log" >&2

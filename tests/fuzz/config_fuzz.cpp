@@ -1,6 +1,8 @@
 // Config files: `--config FILE` / PARLEY_CONFIG is read by ConfigSource::load_file, then every
 // executable's option table takes its values (load_config) and the server's own settings are
-// derived from them (server_config, media_storage_problems: the S3 endpoint is parsed there).
+// derived from them (server_config, media_storage_problems: the S3 endpoint is parsed there),
+// and the addresses of a distributed deployment are parsed: the services' and the gateway's
+// upstream lists (parse_upstream_list) and the Redis URL (parse_redis_url).
 // Contract under test: bad lines and values are std::runtime_error or problems, nothing else.
 
 #include <unistd.h>
@@ -8,18 +10,25 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
 
+#include "adapters/redis/redis_client.hpp"
 #include "apps/gateway/config.hpp"
 #include "apps/kit/cluster_config.hpp"
 #include "apps/kit/settings.hpp"
 #include "apps/parley/config.hpp"
 #include "core/config.hpp"
+#include "transport/proxy/upstreams.hpp"
 
 namespace {
+
+void check(bool ok) {
+  if (!ok) std::abort();
+}
 
 // load_file reads a path: each input is written to this process's own file first.
 const std::string& input_path() {
@@ -53,6 +62,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   load_config<ClusterConfig>(kClusterOptions, source, cluster);
   GatewayConfig gateway;
   load_config<GatewayConfig>(kGatewayOptions, source, gateway);
+  for (const auto* urls : {&cluster.auth_urls, &cluster.user_urls, &cluster.chat_urls, &cluster.message_urls,
+                           &cluster.notification_urls, &gateway.ws_urls}) {
+    const auto list = proxy::parse_upstream_list(*urls);
+    if (list) check(!list->empty());
+  }
+  (void)parse_redis_url(cluster.redis_url);
+  (void)parse_redis_url(gateway.redis_url);
   const auto media = media_storage_problems(parley);
   problems.insert(problems.end(), media.begin(), media.end());
   if (problems.empty()) {
