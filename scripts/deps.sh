@@ -7,9 +7,10 @@ set -euo pipefail
 packages=(g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libexpected-dev
   libsodium-dev libsqlite3-dev libcurl4-openssl-dev libhiredis-dev librdkafka-dev
-  libmongoc-dev libbson-dev)
+  libmongoc-dev libbson-dev libssl-dev) # libssl-dev: HTTPS and WSS (PARLEY_TLS_*)
 if [[ "${1:-}" == test ]]; then
   packages+=(libgtest-dev python3 python3-pytest python3-requests python3-aiosmtpd python3-yaml python3-websocket redis-server
+    python3-cryptography            # makes certificates at test time (test_tls.py), checks JWT signatures
     python3-venv                    # Schemathesis's virtualenv (scripts/api_fuzz.sh)
     chromium fonts-noto-color-emoji # chromium: the web client's end-to-end tests
     clang libclang-rt-14-dev        # libFuzzer (scripts/fuzz.sh)

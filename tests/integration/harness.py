@@ -267,7 +267,10 @@ class ParleyServer:
         self.name = name
         host, port = env["PARLEY_LISTEN"].rsplit(":", 1)
         self.host, self.port = host, int(port)
-        self.base = f"http://{host}:{port}"
+        # With TLS (test_tls.py), https and the server's own certificate as the trusted CA.
+        tls_cert = env.get("PARLEY_TLS_CERT_FILE")
+        self.base = f"{'https' if tls_cert else 'http'}://{host}:{port}"
+        self.verify: str | bool = tls_cert or True
         self.proc: subprocess.Popen | None = None
         self.returncode: int | None = None
         self._log = None
@@ -292,7 +295,7 @@ class ParleyServer:
                 raise AssertionError(
                     f"parley ({self.name}) exited early with {self.proc.returncode}\n{self.log_tail()}")
             try:
-                r = requests.get(self.url("/readyz"), timeout=2)
+                r = requests.get(self.url("/readyz"), timeout=2, verify=self.verify)
                 if r.status_code == 200:
                     return
                 last = f"{r.status_code} {r.text[:200]}"
@@ -467,6 +470,7 @@ class Client:
         self.server = server
         self.smtp = smtp
         self.http = requests.Session()
+        self.tls_verify = getattr(server, "verify", True)  # per request: REQUESTS_CA_BUNDLE would win
 
     def parley_servers(self) -> list[ParleyServer]:
         return [self.server]
@@ -476,6 +480,7 @@ class Client:
         if token is not None:
             h.update(bearer(token))
         kw.setdefault("timeout", HTTP_TIMEOUT_S)
+        kw.setdefault("verify", self.tls_verify)
         return self.http.request(method, self.server.url(path), headers=h, **kw)
 
     def get(self, path, **kw):

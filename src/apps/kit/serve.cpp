@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "transport/http/metrics.hpp"
 #include "transport/http/ops_routes.hpp"
+#include "transport/http/tls.hpp"
 
 namespace parley {
 namespace {
@@ -58,6 +59,8 @@ std::vector<std::string> load_settings(const Program& p, const ConfigSource& sou
   auto problems = load_config<ParleyConfig>(kParleyOptions, only(source, kParleyOptions), out.parley);
   const auto media = media_storage_problems(out.parley);
   problems.insert(problems.end(), media.begin(), media.end());
+  const auto tls = http::tls_problems(out.parley.tls_cert_file, out.parley.tls_key_file);
+  problems.insert(problems.end(), tls.begin(), tls.end());
   if (p.cluster) {
     auto more = load_config<ClusterConfig>(kClusterOptions, only(source, kClusterOptions), out.cluster);
     problems.insert(problems.end(), more.begin(), more.end());

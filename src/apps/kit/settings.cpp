@@ -7,6 +7,7 @@
 #include "adapters/mail/file_mailer.hpp"
 #include "adapters/mail/smtp_mailer.hpp"
 #include "adapters/media/s3_media_storage.hpp"
+#include "transport/http/tls.hpp"
 
 namespace parley {
 
@@ -24,6 +25,7 @@ http::ServerConfig server_config(const ParleyConfig& c) {
   s.shutdown_grace = std::chrono::seconds(c.shutdown_grace_s);
   s.cors_origins = split_list(c.cors_origins);
   s.large_body_prefixes = {{"/api/v1/media/blob/", static_cast<std::size_t>(c.media_max_bytes)}};
+  s.tls = http::make_tls_context(c.tls_cert_file, c.tls_key_file);
   return s;
 }
 
@@ -61,7 +63,10 @@ std::filesystem::path signing_key_file(const ParleyConfig& c) {
                                 : std::filesystem::path(c.jwt_key_file);
 }
 
-std::string public_url(const ParleyConfig& c) { return c.public_url.empty() ? "http://" + c.listen : c.public_url; }
+std::string public_url(const ParleyConfig& c) {
+  if (!c.public_url.empty()) return c.public_url;
+  return (c.tls_cert_file.empty() ? "http://" : "https://") + c.listen;
+}
 
 MediaConfig media_config(const ParleyConfig& c) {
   return {c.media_max_bytes, split_list(c.media_types), std::chrono::seconds(c.media_upload_ttl_s),

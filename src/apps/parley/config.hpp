@@ -24,6 +24,8 @@ struct ParleyConfig {
   std::int64_t read_timeout_s = 0;
   std::int64_t idle_timeout_s = 0;
   std::int64_t shutdown_grace_s = 0;
+  std::string tls_cert_file;
+  std::string tls_key_file;
   std::string jwt_key_file;
   std::string jwt_issuer;
   std::int64_t access_ttl_s = 0;
@@ -69,7 +71,7 @@ struct ParleyConfig {
 };
 
 using P = ParleyConfig;
-inline constexpr std::array<ConfigOption<P>, 56> kParleyOptions{{
+inline constexpr std::array<ConfigOption<P>, 58> kParleyOptions{{
     {"PARLEY_LISTEN", "127.0.0.1:8080", "Address and port to serve HTTP on (port 0: any free port).", &P::listen},
     {"PARLEY_DATA_DIR", "./data", "Directory for the database, keys, mail and media.", &P::data_dir},
     {"PARLEY_WEB_DIR", "./web/dist", "The built web client, served at / (absent: only the API is served).",
@@ -89,6 +91,11 @@ inline constexpr std::array<ConfigOption<P>, 56> kParleyOptions{{
      &P::idle_timeout_s, 1, 86400},
     {"PARLEY_SHUTDOWN_GRACE_S", "10", "Seconds in-flight requests get to finish at shutdown.", &P::shutdown_grace_s, 0,
      600},
+    {"PARLEY_TLS_CERT_FILE", "",
+     "PEM certificate chain (the server's first): with PARLEY_TLS_KEY_FILE, HTTPS and WSS on PARLEY_LISTEN "
+     "(empty: plain HTTP).",
+     &P::tls_cert_file},
+    {"PARLEY_TLS_KEY_FILE", "", "PEM private key of PARLEY_TLS_CERT_FILE's certificate.", &P::tls_key_file},
     {"PARLEY_JWT_KEY_FILE", "",
      "Ed25519 signing key file (empty: <data>/keys/jwt-ed25519.key, created on first start).", &P::jwt_key_file},
     {"PARLEY_JWT_ISSUER", "parley", "The iss claim of access tokens.", &P::jwt_issuer},

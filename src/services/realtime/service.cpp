@@ -130,7 +130,13 @@ http::Upgrade RealtimeService::upgrade() {
             asio::co_spawn(executor, open(std::move(stream), std::move(request), std::move(blocking), std::move(slot)),
                            asio::detached);
           },
-          [this] { close_all(ws::kCloseServiceRestart, "server restart"); }};
+          [this] { close_all(ws::kCloseServiceRestart, "server restart"); },
+          [this](http::TlsStream stream, http::BeastRequest request, asio::any_io_executor blocking,
+                 std::shared_ptr<void> slot) {
+            const auto executor = stream.get_executor();
+            asio::co_spawn(executor, open(std::move(stream), std::move(request), std::move(blocking), std::move(slot)),
+                           asio::detached);
+          }};
 }
 
 std::size_t RealtimeService::connection_count() const {
@@ -140,8 +146,9 @@ std::size_t RealtimeService::connection_count() const {
   return n;
 }
 
-asio::awaitable<void> RealtimeService::open(beast::tcp_stream stream, http::BeastRequest request,
-                                            asio::any_io_executor blocking, std::shared_ptr<void> slot) {
+template <class Stream>
+asio::awaitable<void> RealtimeService::open(Stream stream, http::BeastRequest request, asio::any_io_executor blocking,
+                                            std::shared_ptr<void> slot) {
   http::Request req{std::move(request), {}, {}, {}};
   const std::string token = req.query("access_token").value_or(std::string(req.bearer_token()));
   const auto protocol = requested_protocol(req, kOldestProtocol, kNewestProtocol);
@@ -156,15 +163,12 @@ asio::awaitable<void> RealtimeService::open(beast::tcp_stream stream, http::Beas
     res.keep_alive(false);
     res.prepare_payload();
     co_await beast::http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    stream.close();
+    beast::get_lowest_layer(stream).close();
     co_return;
   }
-  // The WebSocket layer's own timeouts take over from the HTTP read deadline.
-  ws::Connection::Stream ws_stream(stream.release_socket());
-  co_await ws_stream.async_accept(req.message, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return;
   const auto framing = *protocol >= 2 ? ws::Framing::batched : ws::Framing::one_per_frame;
-  auto conn = std::make_shared<ws::Connection>(std::move(ws_stream), config_.limits, ++next_id_, framing);
+  auto conn = co_await ws::accept(std::move(stream), req.message, config_.limits, ++next_id_, framing);
+  if (!conn) co_return;
   auto peer = std::make_shared<Peer>(conn, *who, blocking, config_.frame_burst, clock_.now_ms());
   // hello is queued before the connection can receive anything else
   peer->send({{"type", "hello"},

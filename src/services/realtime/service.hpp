@@ -61,8 +61,10 @@ class RealtimeService {
   struct Peer;
   // Authenticates an upgrade and completes it, then hands the connection to session(). What only
   // the handshake needs (the request, the token) goes with this coroutine's frame.
-  boost::asio::awaitable<void> open(boost::beast::tcp_stream stream, http::BeastRequest request,
-                                    boost::asio::any_io_executor blocking, std::shared_ptr<void> slot);
+  // `Stream`: a beast::tcp_stream, or an http::TlsStream (HTTPS).
+  template <class Stream>
+  boost::asio::awaitable<void> open(Stream stream, http::BeastRequest request, boost::asio::any_io_executor blocking,
+                                    std::shared_ptr<void> slot);
   // The connection's life; `slot` is held, unused, until it ends: it counts as one of the
   // server's connections until then.
   boost::asio::awaitable<void> session(std::shared_ptr<Peer> peer, std::shared_ptr<void> slot);

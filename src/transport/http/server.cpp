@@ -17,6 +17,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
@@ -24,6 +25,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "core/log.hpp"
 #include "transport/http/pipeline.hpp"
@@ -46,7 +48,16 @@ int default_threads(int configured, int per_core) {
 
 } // namespace
 
-class HttpSession;
+// What the server keeps of a session it may have to close at shutdown.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Shutdown: a connection waiting for its next request is closed now; one in the
+  // middle of a request finishes it first.
+  virtual void close_if_idle() = 0;
+  // Starts serving (once, after it was registered).
+  virtual void spawn() = 0;
+};
 
 class Server::Core {
  public:
@@ -83,7 +94,7 @@ class Server::Core {
   // handlers unregister themselves when those are destroyed.
   std::mutex sessions_mutex_;
   // Every open connection: its HTTP session, or none once upgraded.
-  std::unordered_map<std::uint64_t, std::weak_ptr<HttpSession>> sessions_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<SessionBase>> sessions_;
   std::uint64_t next_session_id_ = 0;
   asio::thread_pool pool_;
   asio::io_context ioc_;
@@ -110,27 +121,38 @@ class ConnectionSlot {
 
 // One connection: reads requests, runs each through the pipeline on the blocking
 // pool, writes the response; everything else happens on the connection's strand.
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// `Stream` is a beast::tcp_stream, or a TlsStream over one (ServerConfig::tls): a template
+// rather than a stream that may be either, so that plain connections run the code they
+// always ran and hold no TLS state.
+template <class Stream>
+class HttpSession final : public SessionBase, public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(tcp::socket socket, Server::Core& core, std::uint64_t id)
-      : stream_(std::move(socket)), core_(core), id_(id), slot_(std::make_shared<ConnectionSlot>(core, id)) {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  HttpSession(Stream stream, Server::Core& core, std::uint64_t id)
+      : stream_(std::move(stream)), core_(core), id_(id), slot_(std::make_shared<ConnectionSlot>(core, id)) {
     error_code ec;
-    const auto peer = stream_.socket().remote_endpoint(ec);
+    const auto peer = lowest().socket().remote_endpoint(ec);
     if (!ec) remote_ip_ = peer.address().to_string();
   }
 
   asio::awaitable<void> run();
-  asio::any_io_executor executor() { return stream_.get_executor(); }
 
-  // Shutdown: a connection waiting for its next request is closed now; one in the
-  // middle of a request finishes it first.
-  void close_if_idle() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->idle_) self->stream_.cancel();
+  void spawn() override {
+    asio::co_spawn(
+        stream_.get_executor(), [self = this->shared_from_this()]() -> asio::awaitable<void> { co_await self->run(); },
+        asio::detached);
+  }
+
+  void close_if_idle() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->idle_) self->lowest().cancel();
     });
   }
 
  private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  asio::awaitable<bool> handshake();
   asio::awaitable<bool> wait_for_request();
   asio::awaitable<bool> write(Response res, unsigned version, bool keep_alive);
   asio::awaitable<void> linger();
@@ -138,7 +160,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::size_t body_limit(std::string_view target) const;
   Response refusal(const error_code& ec, std::size_t limit) const;
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   Server::Core& core_;
   std::uint64_t id_;
@@ -147,11 +169,40 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool idle_ = false;
 };
 
-asio::awaitable<bool> HttpSession::wait_for_request() {
+// TLS: reads the first bytes in the clear; a TLS handshake goes on with them, anything else
+// (plain HTTP to the HTTPS port) is answered with a plain 400 that says so, then closed.
+template <class Stream>
+asio::awaitable<bool> HttpSession<Stream>::handshake() {
+  if constexpr (kTls) {
+    lowest().expires_after(core_.config_.read_timeout);
+    error_code ec;
+    const std::size_t n =
+        co_await lowest().async_read_some(buffer_.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+    buffer_.commit(n);
+    constexpr unsigned char kHandshakeRecord = 0x16;
+    if (static_cast<unsigned char>(*static_cast<const char*>(buffer_.data().data())) != kHandshakeRecord) {
+      static constexpr std::string_view kRefusal =
+          "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 42\r\nConnection: close\r\n\r\n"
+          "This port speaks HTTPS: use https:// here\n";
+      co_await asio::async_write(lowest(), asio::buffer(kRefusal), asio::redirect_error(asio::use_awaitable, ec));
+      co_await linger();
+      co_return false;
+    }
+    const std::size_t used = co_await stream_.async_handshake(asio::ssl::stream_base::server, buffer_.data(),
+                                                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+    buffer_.consume(used);
+  }
+  co_return true;
+}
+
+template <class Stream>
+asio::awaitable<bool> HttpSession<Stream>::wait_for_request() {
   if (buffer_.size() > 0) co_return true; // pipelined bytes already here
   if (core_.stopping_) co_return false;
   idle_ = true;
-  stream_.expires_after(core_.config_.idle_timeout);
+  lowest().expires_after(core_.config_.idle_timeout);
   error_code ec;
   const std::size_t n =
       co_await stream_.async_read_some(buffer_.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
@@ -164,28 +215,33 @@ asio::awaitable<bool> HttpSession::wait_for_request() {
 // After refusing a request whose body is still arriving: stop sending, then read and drop
 // what the client still sends (bounded), so that closing does not reset the connection
 // before the client has read the refusal.
-asio::awaitable<void> HttpSession::linger() {
+// (TLS: the bytes are dropped undecrypted.)
+template <class Stream>
+asio::awaitable<void> HttpSession<Stream>::linger() {
   error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.expires_after(std::chrono::seconds(2));
+  lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+  lowest().expires_after(std::chrono::seconds(2));
   std::array<char, 4096> sink;
   for (std::size_t drained = 0; !ec && drained < kMaxLingerBytes;)
-    drained += co_await stream_.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    drained += co_await lowest().async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
 }
 
-std::size_t HttpSession::largest_body_limit() const {
+template <class Stream>
+std::size_t HttpSession<Stream>::largest_body_limit() const {
   std::size_t largest = core_.config_.max_body_bytes;
   for (const auto& [prefix, limit] : core_.config_.large_body_prefixes) largest = std::max(largest, limit);
   return largest;
 }
 
-std::size_t HttpSession::body_limit(std::string_view target) const {
+template <class Stream>
+std::size_t HttpSession<Stream>::body_limit(std::string_view target) const {
   for (const auto& [prefix, limit] : core_.config_.large_body_prefixes)
     if (target.starts_with(prefix)) return limit;
   return core_.config_.max_body_bytes;
 }
 
-Response HttpSession::refusal(const error_code& ec, std::size_t limit) const {
+template <class Stream>
+Response HttpSession<Stream>::refusal(const error_code& ec, std::size_t limit) const {
   if (ec == beast::http::error::body_limit)
     return error_response(
         Error::too_large("payload_too_large", "request body exceeds " + std::to_string(limit) + " bytes"));
@@ -197,12 +253,13 @@ Response HttpSession::refusal(const error_code& ec, std::size_t limit) const {
   return error_response(Error::invalid("bad_request", "malformed HTTP request"));
 }
 
-asio::awaitable<void> HttpSession::run() {
-  for (;;) {
+template <class Stream>
+asio::awaitable<void> HttpSession<Stream>::run() {
+  for (bool open = co_await handshake(); open;) {
     if (!co_await wait_for_request()) break;
     beast::http::request_parser<beast::http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(core_.config_.max_header_bytes));
-    stream_.expires_after(core_.config_.read_timeout);
+    lowest().expires_after(core_.config_.read_timeout);
     error_code ec;
     // The limit depends on the path: admit the largest while reading the header, then
     // apply the path's own (to the announced length, and to a chunked body as it comes).
@@ -214,7 +271,8 @@ asio::awaitable<void> HttpSession::run() {
     if (!ec && !parser.is_done())
       co_await beast::http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == beast::http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset || ec == asio::error::eof)
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset || ec == asio::error::eof ||
+        ec == asio::ssl::error::stream_truncated)
       break;
     if (ec) {                            // malformed or over a limit: answer, then close (the stream is out of sync)
       Response res = refusal(ec, limit); // named: GCC 12 may destroy temporaries of a co_await twice
@@ -222,12 +280,16 @@ asio::awaitable<void> HttpSession::run() {
       co_await linger();
       break;
     }
-    if (core_.upgrade_ && beast::websocket::is_upgrade(parser.get()) &&
+    if (core_.upgrade_ && (kTls ? bool(core_.upgrade_->accept_tls) : bool(core_.upgrade_->accept)) &&
+        beast::websocket::is_upgrade(parser.get()) &&
         parser.get().target().substr(0, parser.get().target().find('?')) == core_.upgrade_->path) {
       // The WebSocket layer owns the connection from here on. This session (its buffer, its
       // stream's timers) ends now; the slot goes with the connection.
       core_.upgraded(id_);
-      core_.upgrade_->accept(std::move(stream_), parser.release(), core_.pool_.get_executor(), std::move(slot_));
+      if constexpr (kTls)
+        core_.upgrade_->accept_tls(std::move(stream_), parser.release(), core_.pool_.get_executor(), std::move(slot_));
+      else
+        core_.upgrade_->accept(std::move(stream_), parser.release(), core_.pool_.get_executor(), std::move(slot_));
       co_return;
     }
     Request req{parser.release(), {}, remote_ip_, {}};
@@ -240,11 +302,12 @@ asio::awaitable<void> HttpSession::run() {
     if (!co_await write(std::move(res), version, keep_alive && !core_.stopping_)) break;
   }
   error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.close();
+  lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+  lowest().close();
 }
 
-asio::awaitable<bool> HttpSession::write(Response res, unsigned version, bool keep_alive) {
+template <class Stream>
+asio::awaitable<bool> HttpSession<Stream>::write(Response res, unsigned version, bool keep_alive) {
   beast::http::response<beast::http::string_body> msg{static_cast<beast::http::status>(res.status), version};
   msg.set(beast::http::field::server, "parley");
   if (!res.content_type.empty() && (!res.body.empty() || res.status != 204))
@@ -253,7 +316,7 @@ asio::awaitable<bool> HttpSession::write(Response res, unsigned version, bool ke
   msg.body() = std::move(res.body);
   msg.keep_alive(keep_alive);
   msg.prepare_payload();
-  stream_.expires_after(core_.config_.read_timeout);
+  lowest().expires_after(core_.config_.read_timeout);
   error_code ec;
   co_await beast::http::async_write(stream_, msg, asio::redirect_error(asio::use_awaitable, ec));
   co_return !ec && keep_alive;
@@ -274,7 +337,7 @@ asio::awaitable<void> Server::Core::accept_loop() {
     }
     // Small frames and answers leave at once instead of waiting for the peer's delayed ACK.
     socket.set_option(tcp::no_delay(true), ec);
-    std::shared_ptr<HttpSession> session;
+    std::shared_ptr<SessionBase> session;
     {
       std::lock_guard lock(sessions_mutex_);
       if (sessions_.size() >= config_.max_connections) {
@@ -282,11 +345,13 @@ asio::awaitable<void> Server::Core::accept_loop() {
         continue;
       }
       const auto id = ++next_session_id_;
-      session = std::make_shared<HttpSession>(std::move(socket), *this, id);
+      if (config_.tls)
+        session = std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *config_.tls), *this, id);
+      else
+        session = std::make_shared<HttpSession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), *this, id);
       sessions_.emplace(id, session);
     }
-    asio::co_spawn(
-        session->executor(), [session]() -> asio::awaitable<void> { co_await session->run(); }, asio::detached);
+    session->spawn();
   }
 }
 
@@ -316,7 +381,7 @@ asio::awaitable<void> Server::Core::drain() {
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
   asio::steady_timer tick(ioc_);
   for (;;) {
-    std::vector<std::shared_ptr<HttpSession>> live; // upgraded connections have none
+    std::vector<std::shared_ptr<SessionBase>> live; // upgraded connections have none
     std::size_t open = 0;
     {
       std::lock_guard lock(sessions_mutex_);

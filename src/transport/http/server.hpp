@@ -17,6 +17,8 @@
 #include <functional>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "transport/http/metrics.hpp"
@@ -41,7 +43,12 @@ struct ServerConfig {
   // Paths starting with one of these prefixes take bodies up to the given size instead
   // of max_body_bytes (uploads).
   std::vector<std::pair<std::string, std::size_t>> large_body_prefixes;
+  // Set: every connection speaks TLS (HTTPS, WSS); see make_tls_context. Null: plain.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
+
+// A connection after its TLS handshake, as an upgrade hands it over.
+using TlsStream = boost::asio::ssl::stream<boost::beast::tcp_stream>;
 
 // Takes over a connection whose request asked for a WebSocket upgrade on a path the
 // handler claimed. `blocking` runs work that may block (stores), off the I/O threads.
@@ -53,6 +60,10 @@ struct Upgrade {
                      std::shared_ptr<void> slot)>
       accept;
   std::function<void()> shutdown; // close every upgraded connection (server stopping)
+  // `accept` for a TLS connection (ServerConfig::tls); none: upgrades over TLS are not served.
+  std::function<void(TlsStream stream, BeastRequest request, boost::asio::any_io_executor blocking,
+                     std::shared_ptr<void> slot)>
+      accept_tls;
 };
 
 class Server {

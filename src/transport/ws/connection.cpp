@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 namespace parley::ws {
 
@@ -23,8 +24,9 @@ constexpr std::size_t kMaxBatchMessages = 64;
 constexpr std::size_t kMaxBatchBytes = 32 * 1024;
 constexpr char kSeparator = '\n'; // never inside a JSON text, which escapes control characters
 
-Connection::Connection(Stream stream, Limits limits, std::uint64_t id, Framing framing)
-    : stream_(std::move(stream)), limits_(limits), id_(id), framing_(framing) {
+template <class NextLayer>
+BasicConnection<NextLayer>::BasicConnection(Stream stream, Limits limits, std::uint64_t id, Framing framing)
+    : Connection(id), stream_(std::move(stream)), limits_(limits), framing_(framing) {
   websocket::stream_base::timeout timeout{};
   timeout.handshake_timeout = std::chrono::seconds(10);
   timeout.idle_timeout = limits_.idle_timeout;
@@ -35,7 +37,8 @@ Connection::Connection(Stream stream, Limits limits, std::uint64_t id, Framing f
   stream_.auto_fragment(false); // a batch goes out as one frame, in one gathered write
 }
 
-asio::awaitable<void> Connection::run(OnText on_text) {
+template <class NextLayer>
+asio::awaitable<void> BasicConnection<NextLayer>::run(OnText on_text) {
   auto self = shared_from_this();
   beast::flat_buffer buffer;
   for (;;) {
@@ -64,7 +67,8 @@ asio::awaitable<void> Connection::run(OnText on_text) {
   queue_.clear();
 }
 
-void Connection::send(Frame frame) {
+template <class NextLayer>
+void BasicConnection<NextLayer>::send(Frame frame) {
   bool start = false;
   {
     std::lock_guard lock(mutex_);
@@ -81,12 +85,11 @@ void Connection::send(Frame frame) {
     start = !writing_;
     writing_ = true;
   }
-  if (start)
-    asio::co_spawn(
-        stream_.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+  if (start) start_writing();
 }
 
-void Connection::close(std::uint16_t code, std::string reason) {
+template <class NextLayer>
+void BasicConnection<NextLayer>::close(std::uint16_t code, std::string reason) {
   bool start = false;
   {
     std::lock_guard lock(mutex_);
@@ -97,12 +100,19 @@ void Connection::close(std::uint16_t code, std::string reason) {
     start = !writing_;
     writing_ = true;
   }
-  if (start)
-    asio::co_spawn(
-        stream_.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+  if (start) start_writing();
 }
 
-asio::awaitable<void> Connection::write_loop() {
+template <class NextLayer>
+void BasicConnection<NextLayer>::start_writing() {
+  asio::co_spawn(
+      stream_.get_executor(),
+      [self = std::static_pointer_cast<BasicConnection>(shared_from_this())] { return self->write_loop(); },
+      asio::detached);
+}
+
+template <class NextLayer>
+asio::awaitable<void> BasicConnection<NextLayer>::write_loop() {
   std::vector<Frame> batch; // kept alive until written
   std::vector<asio::const_buffer> buffers;
   for (;;) {
@@ -149,5 +159,32 @@ asio::awaitable<void> Connection::write_loop() {
   co_await stream_.async_close(reason, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) beast::get_lowest_layer(stream_).close();
 }
+
+template class BasicConnection<asio::ip::tcp::socket>;
+template class BasicConnection<TlsStream>;
+
+template <class Stream>
+asio::awaitable<std::shared_ptr<Connection>> accept(Stream stream, const BeastRequest& request, Limits limits,
+                                                    std::uint64_t id, Framing framing) {
+  boost::system::error_code ec;
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    // The WebSocket layer's own timeouts take over from the HTTP read deadline.
+    typename PlainConnection::Stream ws(stream.release_socket());
+    co_await ws.async_accept(request, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return nullptr;
+    co_return std::make_shared<PlainConnection>(std::move(ws), limits, id, framing);
+  } else {
+    beast::get_lowest_layer(stream).expires_never(); // likewise
+    typename TlsConnection::Stream ws(std::move(stream));
+    co_await ws.async_accept(request, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return nullptr;
+    co_return std::make_shared<TlsConnection>(std::move(ws), limits, id, framing);
+  }
+}
+
+template asio::awaitable<std::shared_ptr<Connection>> accept(beast::tcp_stream, const BeastRequest&, Limits,
+                                                             std::uint64_t, Framing);
+template asio::awaitable<std::shared_ptr<Connection>> accept(TlsStream, const BeastRequest&, Limits, std::uint64_t,
+                                                             Framing);
 
 } // namespace parley::ws

@@ -18,6 +18,10 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <boost/container/devector.hpp>
 
@@ -40,33 +44,66 @@ using Frame = std::shared_ptr<const std::string>;
 
 enum class Framing : std::uint8_t { one_per_frame, batched };
 
+using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+// A connection as the realtime service sees it, over a plain or a TLS socket.
+//
+// Why an interface over a class template (BasicConnection below) rather than a stream type
+// that is either plain or TLS: such a type would hold, or point to, TLS state in every plain
+// connection and branch on every read and write. With the template, a plain connection is the
+// code it was, on a bare socket; what it costs more is a vtable pointer (8 bytes) and an
+// indirect call per send. A TLS connection carries OpenSSL's state (its record buffers, about
+// 34 KiB) and a beast::tcp_stream; only those who configure TLS pay for it.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // On a plain socket: the WebSocket layer's own timeouts and pings cover it (a beast::tcp_stream
-  // would add three timers per connection). No permessage-deflate (docs/protocol.md).
-  using Stream = boost::beast::websocket::stream<boost::asio::ip::tcp::socket, false>;
   // Called on the connection's strand for every text frame; must not block.
   using OnText = std::function<void(std::string&&)>;
 
-  // `stream` has completed its handshake.
-  Connection(Stream stream, Limits limits, std::uint64_t id, Framing framing);
+  virtual ~Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   // Reads until the peer leaves or close() is called.
-  boost::asio::awaitable<void> run(OnText on_text);
+  virtual boost::asio::awaitable<void> run(OnText on_text) = 0;
   // Queues a message (one JSON text); thread-safe. Closes the connection when the queue is full.
-  void send(Frame frame);
+  virtual void send(Frame frame) = 0;
   // Closes with `code` after the frames already queued; thread-safe, idempotent.
-  void close(std::uint16_t code, std::string reason);
+  virtual void close(std::uint16_t code, std::string reason) = 0;
 
-  boost::asio::any_io_executor executor() { return stream_.get_executor(); }
+  virtual boost::asio::any_io_executor executor() = 0;
   std::uint64_t id() const { return id_; }
+
+ protected:
+  explicit Connection(std::uint64_t id) : id_(id) {}
+
+ private:
+  std::uint64_t id_;
+};
+
+// The TLS stream a WebSocket runs on once the HTTP server has done the TLS handshake.
+using TlsStream = boost::asio::ssl::stream<boost::beast::tcp_stream>;
+
+template <class NextLayer>
+class BasicConnection final : public Connection {
+ public:
+  // On a plain socket: the WebSocket layer's own timeouts and pings cover it (a beast::tcp_stream
+  // would add three timers per connection). No permessage-deflate (docs/protocol.md).
+  using Stream = boost::beast::websocket::stream<NextLayer, false>;
+
+  // `stream` has completed its handshake.
+  BasicConnection(Stream stream, Limits limits, std::uint64_t id, Framing framing);
+
+  boost::asio::awaitable<void> run(OnText on_text) override;
+  void send(Frame frame) override;
+  void close(std::uint16_t code, std::string reason) override;
+  boost::asio::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
   boost::asio::awaitable<void> write_loop();
+  void start_writing();
 
   Stream stream_;
   Limits limits_;
-  std::uint64_t id_;
   Framing framing_;
   std::mutex mutex_; // guards the queue and the fields below
   // Unlike std::deque, allocates nothing while empty.
@@ -76,5 +113,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::uint16_t close_code_ = 1000;
   std::string close_reason_;
 };
+
+using PlainConnection = BasicConnection<boost::asio::ip::tcp::socket>;
+using TlsConnection = BasicConnection<TlsStream>;
+extern template class BasicConnection<boost::asio::ip::tcp::socket>;
+extern template class BasicConnection<TlsStream>;
+
+// Completes the WebSocket handshake of `request` on `stream` (a beast::tcp_stream or a
+// TlsStream, whose HTTP deadlines end here) and returns the connection; null when the
+// handshake failed.
+template <class Stream>
+boost::asio::awaitable<std::shared_ptr<Connection>> accept(Stream stream, const BeastRequest& request, Limits limits,
+                                                           std::uint64_t id, Framing framing);
 
 } // namespace parley::ws
