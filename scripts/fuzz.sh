@@ -34,6 +34,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 [[ -d /dev/shm && -w /dev/shm ]] && export TMPDIR=/dev/shm
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# The targets' own scratch files go with it (libFuzzer's exit skips their clean-up).
+mkdir -p "$work/tmp" && export TMPDIR=$work/tmp
 : >"$dir/summary.txt"
 rm -rf "$dir/artifacts" # what an earlier run kept
 failed=()
