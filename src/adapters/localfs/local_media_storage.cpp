@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <fstream>
@@ -89,6 +90,10 @@ std::string LocalMediaStorage::blob_url(std::string_view key) const {
 
 Result<PresignedUpload> LocalMediaStorage::presign_upload(const MediaObject& o, std::int64_t expires_at_ms) {
   if (!is_media_key(o.key)) return fail(Error::invalid("invalid_key", "not a media key"));
+  // The type comes back as a header of the download: printable ASCII only, never a line break.
+  const auto printable = [](unsigned char c) { return c >= 0x20 && c < 0x7f; };
+  if (o.content_type.empty() || !std::all_of(o.content_type.begin(), o.content_type.end(), printable))
+    return fail(Error::invalid("invalid_content_type", "not a content type"));
   const auto seconds = expiry_seconds(expires_at_ms);
   const auto expires = std::to_string(seconds);
   const auto size = std::to_string(o.size);

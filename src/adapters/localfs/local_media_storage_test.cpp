@@ -58,6 +58,15 @@ class LocalMediaStorageTest : public ::testing::Test {
   LocalMediaStorage storage_;
 };
 
+TEST_F(LocalMediaStorageTest, OnlyPrintableContentTypesAreSigned) {
+  for (const std::string type : {"", "image/png\r\nX-Evil: 1", "text/plain\x7f", "image/\xc3\xa9"}) {
+    auto u = storage_.presign_upload({"k1", type, 5}, clock_.now_ms() + 60'000);
+    ASSERT_FALSE(u) << type;
+    EXPECT_EQ(u.error().code, "invalid_content_type");
+  }
+  EXPECT_TRUE(storage_.presign_upload({"k1", "text/plain; charset=utf-8", 5}, clock_.now_ms() + 60'000));
+}
+
 TEST_F(LocalMediaStorageTest, UploadThenDownloadTheSameBytes) {
   const auto url = upload_url("image/svg+xml", 5);
   EXPECT_TRUE(url.starts_with("http://127.0.0.1:8080/api/v1/media/blob/k1?"));
