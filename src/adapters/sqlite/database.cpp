@@ -16,16 +16,16 @@ namespace {
 // the busy timeout lets a second connection wait for the write lock instead of failing.
 // Under a stream of writes the defaults cost most of the store's time in system calls
 // (profiled: a pread per page that fell out of a 2 MiB cache, a checkpoint with its
-// fdatasync every 4 MiB of WAL): pages are read through a memory map, the cache may grow to
-// 64 MiB (allocated as used), and the WAL is checkpointed every 32 MiB, so a page written
-// many times in between is copied back once.
+// fdatasync every 4 MiB of WAL): pages are read through a memory map (the file's pages, shared
+// with the OS page cache), the cache of pages being written may grow to 8 MiB, and the WAL is
+// checkpointed every 32 MiB, so a page written many times in between is copied back once.
 constexpr const char* kPragmas =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
     "PRAGMA foreign_keys=ON;"
     "PRAGMA busy_timeout=5000;"
     "PRAGMA mmap_size=1073741824;"
-    "PRAGMA cache_size=-65536;"
+    "PRAGMA cache_size=-8192;"
     "PRAGMA wal_autocheckpoint=8192;";
 
 constexpr std::size_t kMaxCachedStatements = 128;
