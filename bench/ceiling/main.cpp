@@ -2,18 +2,21 @@
 // bound for what Parley's libraries can deliver on this machine (bench/README.md).
 //   parley-ceiling --listen 127.0.0.1:8090 [--threads N]
 // A client upgrades `GET /ws?group=G`; every text frame it sends goes to every connection of
-// G, itself included. N I/O threads share one io_context (default: one per core, as
-// Parley's PARLEY_IO_THREADS=0); each connection runs on its own strand.
+// G, itself included. N I/O threads (default: one per core, as Parley's
+// PARLEY_IO_THREADS=0), each with an io_context of its own, as Parley's server: connections
+// are dealt to them round robin; each connection runs on its own strand.
 
 #include <charconv>
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -29,10 +32,11 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ceiling::Groups& groups) {
-  for (;;) {
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::vector<std::unique_ptr<asio::io_context>>& contexts,
+                                  ceiling::Groups& groups) {
+  for (std::size_t next = 0;; ++next) {
     boost::system::error_code ec;
-    tcp::socket socket(asio::make_strand(acceptor.get_executor()));
+    tcp::socket socket(asio::make_strand(*contexts[next % contexts.size()]));
     co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) continue;                           // e.g. out of descriptors: the next attempt may succeed
@@ -69,15 +73,23 @@ int main(int argc, char** argv) {
   const auto colon = listen.rfind(':');
   if (argc % 2 == 0 || colon == std::string::npos) return usage();
   try {
-    asio::io_context ioc(threads);
+    std::vector<std::unique_ptr<asio::io_context>> contexts;
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+    for (int i = 0; i < threads; ++i) {
+      contexts.push_back(std::make_unique<asio::io_context>(1));
+      keep_running.push_back(asio::make_work_guard(*contexts.back()));
+    }
+    auto& ioc = *contexts.front();
     tcp::acceptor acceptor(ioc, {asio::ip::make_address(listen.substr(0, colon)),
                                  static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)))});
     ceiling::Groups groups;
-    asio::co_spawn(ioc, accept_loop(acceptor, groups), asio::detached);
+    asio::co_spawn(ioc, accept_loop(acceptor, contexts, groups), asio::detached);
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    signals.async_wait([&ioc](const boost::system::error_code&, int) { ioc.stop(); });
+    signals.async_wait([&contexts](const boost::system::error_code&, int) {
+      for (auto& c : contexts) c->stop();
+    });
     std::vector<std::thread> pool;
-    for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+    for (std::size_t i = 1; i < contexts.size(); ++i) pool.emplace_back([&c = *contexts[i]] { c.run(); });
     ioc.run();
     for (auto& t : pool) t.join();
   } catch (const std::exception& e) {

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -69,6 +72,10 @@ class Server::Core {
         pool_(static_cast<std::size_t>(default_threads(config_.handler_threads, 4))),
         acceptor_(ioc_),
         signals_(ioc_, SIGINT, SIGTERM) {
+    for (int i = 1; i < default_threads(config_.io_threads, 1); ++i) {
+      workers_.push_back(std::make_unique<asio::io_context>(1));
+      keep_running_.push_back(asio::make_work_guard(*workers_.back()));
+    }
     const tcp::endpoint endpoint(asio::ip::make_address(config_.host), config_.port);
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -97,9 +104,24 @@ class Server::Core {
   std::unordered_map<std::uint64_t, std::weak_ptr<SessionBase>> sessions_;
   std::uint64_t next_session_id_ = 0;
   asio::thread_pool pool_;
+  // One io_context per network thread, each run by its thread alone: a connection lives on
+  // one of them (round robin at accept), so threads share no scheduler queue and a busy
+  // fan-out spreads its writes over every thread (one shared io_context left one thread
+  // sending nearly everything). ioc_ also runs the acceptor, the signals and the shutdown.
+  // The others are declared first, so destroyed last: a pending accept on ioc_ holds a
+  // socket of one of them.
+  std::vector<std::unique_ptr<asio::io_context>> workers_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running_;
   asio::io_context ioc_;
+  std::size_t next_context_ = 0; // on the acceptor's coroutine only
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
+
+  // The context the next connection lives on.
+  asio::io_context& next_context() {
+    const auto i = next_context_++ % (workers_.size() + 1);
+    return i == 0 ? ioc_ : *workers_[i - 1];
+  }
 };
 
 // Counts one connection as open (max_connections, the metrics, graceful shutdown) for as long
@@ -325,8 +347,8 @@ asio::awaitable<bool> HttpSession<Stream>::write(Response res, unsigned version,
 asio::awaitable<void> Server::Core::accept_loop() {
   for (;;) {
     error_code ec;
-    tcp::socket socket =
-        co_await acceptor_.async_accept(asio::make_strand(ioc_), asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(next_context()),
+                                                         asio::redirect_error(asio::use_awaitable, ec));
     if (stopping_) co_return;
     if (ec) {
       // Out of descriptors or a transient failure: back off instead of spinning.
@@ -398,6 +420,8 @@ asio::awaitable<void> Server::Core::drain() {
     tick.expires_after(std::chrono::milliseconds(20));
     co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
+  keep_running_.clear();
+  for (auto& worker : workers_) worker->stop();
   ioc_.stop();
 }
 
@@ -410,9 +434,8 @@ void Server::Core::run() {
   asio::co_spawn(ioc_, accept_loop(), asio::detached);
   ready_ = !stopping_;
   kLog.info("listening", {{"host", config_.host}, {"port", acceptor_.local_endpoint().port()}});
-  const int n = default_threads(config_.io_threads, 1);
   std::vector<std::thread> threads;
-  for (int i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
+  for (auto& worker : workers_) threads.emplace_back([&worker] { worker->run(); });
   ioc_.run();
   for (auto& t : threads) t.join();
   pool_.join();
