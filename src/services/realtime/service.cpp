@@ -122,21 +122,15 @@ RealtimeService::RealtimeService(RealtimeConfig config, Ports ports)
 }
 
 http::Upgrade RealtimeService::upgrade() {
-  return {"/ws",
-          [this](beast::tcp_stream stream, http::BeastRequest request, asio::any_io_executor blocking,
-                 std::shared_ptr<void> slot) {
-            const auto executor = stream.get_executor();
-            // Arguments, not lambda captures: a coroutine's parameters live in its frame.
-            asio::co_spawn(executor, open(std::move(stream), std::move(request), std::move(blocking), std::move(slot)),
-                           asio::detached);
-          },
-          [this] { close_all(ws::kCloseServiceRestart, "server restart"); },
-          [this](http::TlsStream stream, http::BeastRequest request, asio::any_io_executor blocking,
-                 std::shared_ptr<void> slot) {
-            const auto executor = stream.get_executor();
-            asio::co_spawn(executor, open(std::move(stream), std::move(request), std::move(blocking), std::move(slot)),
-                           asio::detached);
-          }};
+  // One hand-over for plain and TLS streams: open() is a template over the stream.
+  const auto hand_over = [this](auto stream, http::BeastRequest request, asio::any_io_executor blocking,
+                                std::shared_ptr<void> slot) {
+    const auto executor = stream.get_executor();
+    // Arguments, not lambda captures: a coroutine's parameters live in its frame.
+    asio::co_spawn(executor, open(std::move(stream), std::move(request), std::move(blocking), std::move(slot)),
+                   asio::detached);
+  };
+  return {"/ws", hand_over, [this] { close_all(ws::kCloseServiceRestart, "server restart"); }, hand_over};
 }
 
 std::size_t RealtimeService::connection_count() const {
@@ -152,8 +146,10 @@ asio::awaitable<void> RealtimeService::open(Stream stream, http::BeastRequest re
   http::Request req{std::move(request), {}, {}, {}};
   const std::string token = req.query("access_token").value_or(std::string(req.bearer_token()));
   const auto protocol = requested_protocol(req, kOldestProtocol, kNewestProtocol);
-  auto who = protocol ? verifier_.verify(token)
-                      : Result<Principal>(fail(Error::invalid("invalid_protocol", "protocol must be 1 or 2")));
+  auto who =
+      protocol
+          ? verifier_.verify(token)
+          : Result<Principal>(fail(Error::invalid("invalid_protocol", "protocol must be a version number, 1 or more")));
   boost::system::error_code ec;
   if (!who) { // refused before the upgrade: a plain HTTP error with the error envelope
     const auto refusal = http::error_response(who.error());
