@@ -2,9 +2,14 @@
 // Live events for connected clients (message.new, message.edited, receipt, ...).
 // At-most-once and ordered per publisher thread: the store is the log, and clients
 // that miss an event catch up from it (sync). Subscribers must not block.
+//
+// Events are published and received in batches: what a publisher has together (e.g. the
+// messages of one store commit) reaches a subscriber together, so that a connection
+// receiving several of them gets them in one write rather than one write each.
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,9 +35,14 @@ inline constexpr std::string_view kLiveInterrupted = "live.interrupted";
 
 class EventBus {
  public:
+  // Receives a batch of events, in publication order, never empty.
+  using Subscriber = std::function<void(std::span<const LiveEvent>)>;
+
   virtual ~EventBus() = default;
-  virtual void publish(const LiveEvent& event) = 0;
-  virtual void subscribe(std::function<void(const LiveEvent&)> subscriber) = 0;
+  // Publishes `events` in order; a subscriber receives them in one batch or several.
+  virtual void publish(std::span<const LiveEvent> events) = 0;
+  void publish(const LiveEvent& event) { publish(std::span(&event, 1)); }
+  virtual void subscribe(Subscriber subscriber) = 0;
 };
 
 } // namespace parley

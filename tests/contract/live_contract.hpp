@@ -38,13 +38,16 @@ struct Collected {
   std::mutex mutex;
   std::vector<LiveEvent> events;
   std::size_t probes = 0;
-  std::function<void(const LiveEvent&)> sink() {
-    return [this](const LiveEvent& e) {
+  std::size_t empty_batches = 0;
+  EventBus::Subscriber sink() {
+    return [this](std::span<const LiveEvent> batch) {
       std::lock_guard lock(mutex);
-      if (e.type == kProbe)
-        ++probes;
-      else
-        events.push_back(e);
+      if (batch.empty()) ++empty_batches;
+      for (const auto& e : batch)
+        if (e.type == kProbe)
+          ++probes;
+        else
+          events.push_back(e);
     };
   }
   std::size_t size() {
@@ -96,6 +99,27 @@ TEST_P(EventBusContract, EverySubscriberGetsEachEventWholeAndInOrder) {
     EXPECT_EQ(e.exclude_user, i % 2 ? "u1" : "");
     EXPECT_EQ(b.events[static_cast<std::size_t>(i)].payload, e.payload);
   }
+}
+
+TEST_P(EventBusContract, ABatchArrivesWholeAndInOrderBetweenSinglesPublishedAroundIt) {
+  Collected a; // declared first: outlives the bus
+  auto bus = backend().bus(0);
+  bus->subscribe(a.sink());
+  ASSERT_TRUE(settle(*bus, {&a}));
+  const auto event = [](int n) { return LiveEvent{"typing", "c1", "{\"n\":" + std::to_string(n) + "}", {"u1"}, ""}; };
+  bus->publish(event(0));
+  std::vector<LiveEvent> batch;
+  for (int i = 1; i <= 300; ++i) batch.push_back(event(i));
+  bus->publish(batch);
+  bus->publish(std::span<const LiveEvent>{}); // nothing: no call
+  bus->publish(event(301));
+  ASSERT_TRUE(eventually([&] { return a.size() == 302; })) << a.size();
+  std::this_thread::sleep_for(50ms);
+  std::lock_guard lock(a.mutex);
+  ASSERT_EQ(a.events.size(), 302u);
+  for (int i = 0; i <= 301; ++i)
+    EXPECT_EQ(a.events[static_cast<std::size_t>(i)].payload, "{\"n\":" + std::to_string(i) + "}");
+  EXPECT_EQ(a.empty_batches, 0u);
 }
 
 TEST_P(EventBusContract, EventsReachEveryNode) {

@@ -2,16 +2,17 @@
 
 namespace parley {
 
-void InprocEventBus::publish(const LiveEvent& event) {
+void InprocEventBus::publish(std::span<const LiveEvent> events) {
+  if (events.empty()) return;
   std::shared_ptr<const Subscribers> subscribers;
   {
     std::lock_guard lock(mutex_);
     subscribers = subscribers_;
   }
-  for (const auto& s : *subscribers) s(event);
+  for (const auto& s : *subscribers) s(events);
 }
 
-void InprocEventBus::subscribe(std::function<void(const LiveEvent&)> subscriber) {
+void InprocEventBus::subscribe(Subscriber subscriber) {
   std::lock_guard lock(mutex_);
   auto next = std::make_shared<Subscribers>(*subscribers_);
   next->push_back(std::move(subscriber));

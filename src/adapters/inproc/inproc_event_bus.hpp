@@ -1,5 +1,6 @@
 #pragma once
-// The embedded event bus: publish() calls every subscriber on the publisher's thread.
+// The embedded event bus: publish() calls every subscriber on the publisher's thread, with the
+// publisher's batch as it is.
 
 #include <memory>
 #include <mutex>
@@ -11,12 +12,13 @@ namespace parley {
 
 class InprocEventBus final : public EventBus {
  public:
-  void publish(const LiveEvent& event) override;
+  using EventBus::publish;
+  void publish(std::span<const LiveEvent> events) override;
   // Subscribe during start-up, before events flow.
-  void subscribe(std::function<void(const LiveEvent&)> subscriber) override;
+  void subscribe(Subscriber subscriber) override;
 
  private:
-  using Subscribers = std::vector<std::function<void(const LiveEvent&)>>;
+  using Subscribers = std::vector<Subscriber>;
   std::mutex mutex_;
   std::shared_ptr<const Subscribers> subscribers_ = std::make_shared<Subscribers>(); // copy-on-write
 };

@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <chrono>
 #include <utility>
 
@@ -69,28 +70,31 @@ RedisEventBus::~RedisEventBus() {
   if (listener_.joinable()) listener_.join();
 }
 
-void RedisEventBus::publish(const LiveEvent& event) {
-  if (!plain(event.type) || !plain(event.chat_id) || !plain(event.exclude_user)) {
-    kLog.error("live event not published: malformed", {{"type", event.type}});
-    return;
+void RedisEventBus::publish(std::span<const LiveEvent> events) {
+  for (const auto& event : events) {
+    if (!plain(event.type) || !plain(event.chat_id) || !plain(event.exclude_user)) {
+      kLog.error("live event not published: malformed", {{"type", event.type}});
+      continue;
+    }
+    auto r = publisher_.command({"PUBLISH", channel_, encode_live_event(event)});
+    if (!r) kLog.warn("live event not published", {{"type", event.type}, {"error", r.error().message}});
   }
-  auto r = publisher_.command({"PUBLISH", channel_, encode_live_event(event)});
-  if (!r) kLog.warn("live event not published", {{"type", event.type}, {"error", r.error().message}});
 }
 
-void RedisEventBus::subscribe(std::function<void(const LiveEvent&)> subscriber) {
+void RedisEventBus::subscribe(Subscriber subscriber) {
   std::lock_guard lock(mutex_);
   subscribers_.push_back(std::move(subscriber));
   if (!listener_.joinable()) listener_ = std::thread([this] { listen(); });
 }
 
-void RedisEventBus::dispatch(const LiveEvent& event) {
-  std::vector<std::function<void(const LiveEvent&)>> subscribers;
+void RedisEventBus::dispatch(std::span<const LiveEvent> events) {
+  if (events.empty()) return;
+  std::vector<Subscriber> subscribers;
   {
     std::lock_guard lock(mutex_);
     subscribers = subscribers_;
   }
-  for (const auto& s : subscribers) s(event);
+  for (const auto& s : subscribers) s(events);
 }
 
 void RedisEventBus::listen() {
@@ -116,21 +120,28 @@ void RedisEventBus::listen() {
         freeReplyObject(r);
         kLog.info("subscribed", {{"channel", channel_}});
         backoff = std::chrono::milliseconds(100);
-        if (std::exchange(missed, false)) dispatch({std::string(kLiveInterrupted), "", "", {}, ""});
+        if (std::exchange(missed, false))
+          dispatch(std::array{LiveEvent{std::string(kLiveInterrupted), "", "", {}, ""}});
+        std::vector<LiveEvent> batch;
         void* raw = nullptr;
+        // Waits for one event, then takes the ones already read with it, without waiting.
         while (!stopping_ && redisGetReply(c, &raw) == REDIS_OK && raw) {
-          auto* reply = static_cast<redisReply*>(raw);
-          // ["message", channel, payload]
-          if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
-              reply->element[2]->type == REDIS_REPLY_STRING) {
-            auto event = decode_live_event(std::string_view(reply->element[2]->str, reply->element[2]->len));
-            if (event)
-              dispatch(*event);
-            else
-              kLog.warn("malformed live event ignored");
-          }
-          freeReplyObject(reply);
-          raw = nullptr;
+          do {
+            auto* reply = static_cast<redisReply*>(raw);
+            // ["message", channel, payload]
+            if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+                reply->element[2]->type == REDIS_REPLY_STRING) {
+              auto event = decode_live_event(std::string_view(reply->element[2]->str, reply->element[2]->len));
+              if (event)
+                batch.push_back(std::move(*event));
+              else
+                kLog.warn("malformed live event ignored");
+            }
+            freeReplyObject(reply);
+            raw = nullptr;
+          } while (batch.size() < kMaxBatch && redisReaderGetReply(c->reader, &raw) == REDIS_OK && raw);
+          dispatch(batch);
+          batch.clear();
         }
       }
       std::lock_guard lock(mutex_);

@@ -26,19 +26,23 @@ class RedisEventBus final : public EventBus {
   explicit RedisEventBus(RedisConfig config, std::string channel = "parley:live");
   ~RedisEventBus() override;
 
-  void publish(const LiveEvent& event) override;
-  // Subscribe during start-up; the first call starts listening.
-  void subscribe(std::function<void(const LiveEvent&)> subscriber) override;
+  using EventBus::publish;
+  void publish(std::span<const LiveEvent> events) override;
+  // Subscribe during start-up; the first call starts listening. A batch a subscriber receives
+  // holds the events that arrived together (at most kMaxBatch).
+  void subscribe(Subscriber subscriber) override;
 
  private:
+  static constexpr std::size_t kMaxBatch = 256;
+
   void listen();
-  void dispatch(const LiveEvent& event);
+  void dispatch(std::span<const LiveEvent> events);
 
   RedisConfig config_;
   std::string channel_;
   RedisClient publisher_;
   std::mutex mutex_; // guards subscribers_ and fd_
-  std::vector<std::function<void(const LiveEvent&)>> subscribers_;
+  std::vector<Subscriber> subscribers_;
   int fd_ = -1; // the listener's socket, to unblock it at shutdown
   std::atomic<bool> stopping_{false};
   std::thread listener_;

@@ -53,9 +53,9 @@ class MessageClientTest : public ::testing::Test {
   void SetUp() override {
     for (const char* id : {"ann", "bob", "eve"}) ASSERT_TRUE(users_.create_profile({id, id, "", id}));
     chat_ = chats_.create_group("ann", {"Team", "", {"bob"}})->chat.id;
-    bus_.subscribe([this](const LiveEvent& e) {
+    bus_.subscribe([this](std::span<const LiveEvent> batch) {
       std::lock_guard lock(mutex_);
-      events_.push_back(e);
+      events_.insert(events_.end(), batch.begin(), batch.end());
       changed_.notify_all();
     });
     log_.subscribe("recorder", [this](const DomainEvent& e) -> Result<void> {

@@ -206,8 +206,8 @@ void MessageService::refuse(QueuedSend& send, const Error& why) {
     live_.publish(send_rejected(m.sender_id, m.chat_id, m.client_id, why));
 }
 
-// Stores a batch, publishes each new message (in order: a chat's live events leave in seq
-// order), moves each chat's activity time and each sender's read cursor once, then answers.
+// Stores a batch, publishes its new messages together (in order: a chat's live events leave in
+// seq order), moves each chat's activity time and each sender's read cursor once, then answers.
 void MessageService::write(std::vector<QueuedSend>& batch) {
   std::vector<Message> messages;
   messages.reserve(batch.size());
@@ -216,6 +216,8 @@ void MessageService::write(std::vector<QueuedSend>& batch) {
   std::map<std::string, std::vector<std::string>, std::less<>> members; // chat -> ids, read once a batch
   std::map<std::string, std::int64_t, std::less<>> active;              // chat -> newest
   std::map<std::pair<std::string, std::string>, std::int64_t> read;     // (chat, sender) -> seq
+  std::vector<LiveEvent> live;
+  live.reserve(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& sent = results[i];
     const auto& m = batch[i].message;
@@ -223,19 +225,18 @@ void MessageService::write(std::vector<QueuedSend>& batch) {
       auto body = message_json(sent->message);
       auto known = members.find(m.chat_id);
       if (known == members.end()) known = members.emplace(m.chat_id, member_ids(m.chat_id)).first;
-      live_.publish({"message.new", m.chat_id, json(body), known->second, "", m.sender_id, m.client_id});
+      live.push_back({"message.new", m.chat_id, json(body), known->second, "", m.sender_id, m.client_id});
       record_created(std::move(body), known->second);
       auto& last = active[m.chat_id];
       last = std::max(last, sent->message.created_at_ms);
       auto& seq = read[{m.chat_id, m.sender_id}];
       seq = std::max(seq, sent->message.seq);
     } else if (!batch[i].reply) {
-      if (sent)
-        live_.publish(send_stored(sent->message));
-      else
-        refuse(batch[i], sent.error());
+      live.push_back(sent ? send_stored(sent->message)
+                          : send_rejected(m.sender_id, m.chat_id, m.client_id, sent.error()));
     }
   }
+  live_.publish(live);
   for (const auto& [chat, at] : active) (void)membership_.touch(chat, at);
   // The sender has read what they sent.
   for (const auto& [key, seq] : read) (void)messages_.advance(key.first, key.second, seq, seq);

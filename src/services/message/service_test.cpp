@@ -39,7 +39,8 @@ class ConversationTest : public ::testing::Test {
         messages_({message_store_, directory_, bus_, log_, no_uploads_, clock_, ids_}),
         chats_(ChatConfig{4}, {chat_store_, users_, messages_, presence_, bus_, log_, clock_, ids_}) {
     for (const char* id : {"ann", "bob", "cat", "dan", "eve"}) EXPECT_TRUE(users_.create_profile({id, id, "", id}));
-    bus_.subscribe([this](const LiveEvent& e) { events_.push_back(e); });
+    bus_.subscribe(
+        [this](std::span<const LiveEvent> batch) { events_.insert(events_.end(), batch.begin(), batch.end()); });
   }
 
   std::string group(std::vector<std::string> members = {"bob", "cat"}) {

@@ -82,8 +82,9 @@ class NotificationTest : public ::testing::Test {
         notifications_(NotificationConfig{10s, true, 60s}, {notification_store_, messages_, directory_, presence_, bus_,
                                                             addresses_, mailer_, clock_, ids_}) {
     for (const char* id : {"ann", "bob", "cat", "dan", "eve"}) EXPECT_TRUE(users_.create_profile({id, id, "", id}));
-    bus_.subscribe([this](const LiveEvent& e) {
-      if (e.type == "notification") pushed_.push_back(e);
+    bus_.subscribe([this](std::span<const LiveEvent> batch) {
+      for (const auto& e : batch)
+        if (e.type == "notification") pushed_.push_back(e);
     });
   }
 

@@ -118,7 +118,7 @@ RealtimeService::RealtimeService(RealtimeConfig config, Ports ports)
       presence_(ports.presence),
       events_(ports.events),
       clock_(ports.clock) {
-  events_.subscribe([this](const LiveEvent& e) { deliver(e); });
+  events_.subscribe([this](std::span<const LiveEvent> events) { deliver(events); });
 }
 
 http::Upgrade RealtimeService::upgrade() {
@@ -392,15 +392,39 @@ void RealtimeService::handle(const std::shared_ptr<Peer>& peer, const std::strin
   peer->send(error_frame(id, Error::invalid("unknown_type", "unknown frame type '" + type + "'")));
 }
 
-void RealtimeService::settle(const LiveEvent& event) {
+// What a batch of live events sends, per connection and in order; each connection gets its
+// share in one send(), so it goes out in one write.
+class RealtimeService::Outbox {
+ public:
+  void add(const std::shared_ptr<ws::Connection>& conn, const ws::Frame& frame) {
+    const auto [at, fresh] = index_.try_emplace(conn.get(), entries_.size());
+    if (fresh) entries_.push_back({conn, {}});
+    entries_[at->second].frames.push_back(frame);
+  }
+  void flush() {
+    for (const auto& e : entries_) e.conn->send(e.frames);
+    entries_.clear();
+    index_.clear();
+  }
+
+ private:
+  struct Entry {
+    std::shared_ptr<ws::Connection> conn;
+    std::vector<ws::Frame> frames;
+  };
+  std::vector<Entry> entries_;
+  std::unordered_map<const ws::Connection*, std::size_t> index_;
+};
+
+void RealtimeService::settle(const LiveEvent& event, Outbox& out) {
   if (event.sender_id.empty() || event.client_id.empty()) return;
-  std::vector<std::pair<std::shared_ptr<Peer>, json::value>> settled;
+  std::vector<std::pair<std::shared_ptr<ws::Connection>, json::value>> settled;
   {
     std::lock_guard lock(mutex_);
     if (const auto it = by_user_.find(event.sender_id); it != by_user_.end())
       for (const auto& p : it->second)
         if (auto q = p->queued.find(event.client_id); q != p->queued.end()) {
-          settled.emplace_back(p, std::move(q->second));
+          settled.emplace_back(p->conn, std::move(q->second));
           p->queued.erase(q);
         }
   }
@@ -410,41 +434,42 @@ void RealtimeService::settle(const LiveEvent& event) {
   if (ec || !parsed.is_object()) return;
   const auto& data = parsed.as_object();
   const bool stored = event.type != kSendRejected;
-  for (const auto& [peer, id] : settled) {
+  for (const auto& [conn, id] : settled) {
     if (stored) {
-      peer->send(stored_ack(id, data));
+      out.add(conn, frame_of(stored_ack(id, data)));
     } else {
       auto err = error_frame(id, Error{ErrorKind::unprocessable, string_field(data, "code").value_or("rejected"),
                                        string_field(data, "message").value_or("")});
       err["client_id"] = event.client_id;
       err["chat_id"] = event.chat_id;
-      peer->send(err);
+      out.add(conn, frame_of(err));
     }
   }
 }
 
-void RealtimeService::deliver(const LiveEvent& event) {
-  if (event.type == kLiveInterrupted) {
-    // Live events may have been lost: every client reconnects and catches up with sync.
-    kLog.warn("live events interrupted; closing every connection so that clients catch up");
-    return close_all(ws::kCloseServiceRestart, "live events interrupted; reconnect and sync");
-  }
-  if (event.type == "message.new" || event.type == kSendRejected || event.type == kSendStored) settle(event);
-  if (event.type == kSendRejected || event.type == kSendStored) return; // answered to the sender only
-  // Serialised once, shared by every recipient connection.
-  auto frame = std::make_shared<const std::string>("{\"type\":" + json::serialize(json::value(event.type)) +
-                                                   ",\"data\":" + event.payload + "}");
-  std::vector<std::shared_ptr<ws::Connection>> targets;
-  {
+void RealtimeService::deliver(std::span<const LiveEvent> events) {
+  Outbox out;
+  for (const auto& event : events) {
+    if (event.type == kLiveInterrupted) {
+      // Live events may have been lost: every client reconnects and catches up with sync.
+      kLog.warn("live events interrupted; closing every connection so that clients catch up");
+      out.flush();
+      return close_all(ws::kCloseServiceRestart, "live events interrupted; reconnect and sync");
+    }
+    if (event.type == "message.new" || event.type == kSendRejected || event.type == kSendStored) settle(event, out);
+    if (event.type == kSendRejected || event.type == kSendStored) continue; // answered to the sender only
+    // Serialised once, shared by every recipient connection.
+    const auto frame = std::make_shared<const std::string>("{\"type\":" + json::serialize(json::value(event.type)) +
+                                                           ",\"data\":" + event.payload + "}");
     std::lock_guard lock(mutex_);
     for (const auto& user : event.recipients) {
       if (user == event.exclude_user) continue;
       const auto it = by_user_.find(user);
       if (it == by_user_.end()) continue;
-      for (const auto& p : it->second) targets.push_back(p->conn);
+      for (const auto& p : it->second) out.add(p->conn, frame);
     }
   }
-  for (const auto& c : targets) c->send(frame);
+  out.flush();
 }
 
 void RealtimeService::add(const std::shared_ptr<Peer>& peer) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -72,9 +73,10 @@ class RealtimeService {
   void watch_expiry(const std::shared_ptr<Peer>& peer);
   void on_frame(const std::shared_ptr<Peer>& peer, std::string&& text);
   void handle(const std::shared_ptr<Peer>& peer, const std::string& type, const boost::json::object& frame);
-  void deliver(const LiveEvent& event);
+  class Outbox;
+  void deliver(std::span<const LiveEvent> events);
   // Acks or refuses, from its outcome's live event, a send queued for the message service.
-  void settle(const LiveEvent& event);
+  void settle(const LiveEvent& event, Outbox& out);
   void add(const std::shared_ptr<Peer>& peer);
   void remove(const std::shared_ptr<Peer>& peer);
   // Records a connection opening or closing and, when the user's status changed, tells

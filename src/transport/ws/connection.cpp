@@ -1,10 +1,9 @@
 #include "transport/ws/connection.hpp"
 
 #include <algorithm>
-#include <vector>
+#include <utility>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -68,19 +67,19 @@ asio::awaitable<void> BasicConnection<NextLayer>::run(OnText on_text) {
 }
 
 template <class NextLayer>
-void BasicConnection<NextLayer>::send(Frame frame) {
+void BasicConnection<NextLayer>::send(std::span<const Frame> frames) {
   bool start = false;
   {
     std::lock_guard lock(mutex_);
-    if (closing_) return;
-    if (queue_.size() >= limits_.max_queued_frames) {
+    if (closing_ || frames.empty()) return;
+    if (queue_.size() + frames.size() > limits_.max_queued_frames) {
       // The peer reads slower than we produce: bounded memory wins; it catches up by sync.
       closing_ = true;
       close_code_ = kCloseSlowConsumer;
       close_reason_ = "slow consumer";
       queue_.clear();
     } else {
-      queue_.push_back(std::move(frame));
+      queue_.insert(queue_.end(), frames.begin(), frames.end());
     }
     start = !writing_;
     writing_ = true;
@@ -103,61 +102,57 @@ void BasicConnection<NextLayer>::close(std::uint16_t code, std::string reason) {
   if (start) start_writing();
 }
 
+// Posted, not run here: whoever queued may be about to queue more (the rest of a batch of
+// events, the other frames of a handler), and the first write then carries it all.
 template <class NextLayer>
 void BasicConnection<NextLayer>::start_writing() {
-  asio::co_spawn(
-      stream_.get_executor(),
-      [self = std::static_pointer_cast<BasicConnection>(shared_from_this())] { return self->write_loop(); },
-      asio::detached);
+  asio::post(stream_.get_executor(),
+             [self = std::static_pointer_cast<BasicConnection>(shared_from_this())] { self->write_next(); });
 }
 
 template <class NextLayer>
-asio::awaitable<void> BasicConnection<NextLayer>::write_loop() {
-  std::vector<Frame> batch; // kept alive until written
-  std::vector<asio::const_buffer> buffers;
-  for (;;) {
-    {
-      std::lock_guard lock(mutex_);
-      if (queue_.empty()) {
-        queue_ = {}; // frees its storage until the next burst
-        if (!closing_) {
-          writing_ = false;
-          co_return;
-        }
-        break; // drained: now close
-      }
-      const auto max_messages = framing_ == Framing::batched ? kMaxBatchMessages : 1;
-      std::size_t bytes = 0;
-      do {
-        bytes += queue_.front()->size() + 1;
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      } while (!queue_.empty() && batch.size() < max_messages && bytes + queue_.front()->size() <= kMaxBatchBytes);
-    }
-    buffers.clear();
-    for (const auto& frame : batch) {
-      if (!buffers.empty()) buffers.emplace_back(&kSeparator, 1);
-      buffers.emplace_back(frame->data(), frame->size());
-    }
-    boost::system::error_code ec;
-    co_await stream_.async_write(buffers, asio::redirect_error(asio::use_awaitable, ec));
-    batch.clear();
-    if (ec) {
-      std::lock_guard lock(mutex_);
-      closing_ = true;
-      queue_.clear();
-      writing_ = false;
-      co_return;
-    }
-  }
-  websocket::close_reason reason;
+void BasicConnection<NextLayer>::write_next() {
+  auto self = std::static_pointer_cast<BasicConnection>(shared_from_this());
+  single_.reset();
+  joined_.clear();
   {
     std::lock_guard lock(mutex_);
-    reason = websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_);
+    if (queue_.empty()) {
+      // Idle again: what only a busy connection needs is freed until the next burst.
+      queue_ = {};
+      joined_ = {};
+      if (!closing_) {
+        writing_ = false;
+        return;
+      }
+      // Drained: now close.
+      const websocket::close_reason reason(static_cast<websocket::close_code>(close_code_), close_reason_);
+      stream_.async_close(reason, [self](boost::system::error_code ec) {
+        if (ec) beast::get_lowest_layer(self->stream_).close();
+      });
+      return;
+    }
+    single_ = std::move(queue_.front());
+    queue_.pop_front();
+    if (framing_ == Framing::batched && !queue_.empty()) {
+      joined_ = *std::exchange(single_, nullptr);
+      for (std::size_t n = 1;
+           !queue_.empty() && n < kMaxBatchMessages && joined_.size() + 1 + queue_.front()->size() <= kMaxBatchBytes;
+           ++n) {
+        joined_ += kSeparator;
+        joined_ += *queue_.front();
+        queue_.pop_front();
+      }
+    }
   }
-  boost::system::error_code ec;
-  co_await stream_.async_close(reason, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) beast::get_lowest_layer(stream_).close();
+  const asio::const_buffer text = single_ ? asio::buffer(*single_) : asio::buffer(std::as_const(joined_));
+  stream_.async_write(text, [self](boost::system::error_code ec, std::size_t) {
+    if (!ec) return self->write_next();
+    std::lock_guard lock(self->mutex_);
+    self->closing_ = true;
+    self->queue_.clear();
+    self->writing_ = false;
+  });
 }
 
 template class BasicConnection<asio::ip::tcp::socket>;

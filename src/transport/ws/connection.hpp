@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
@@ -65,8 +66,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Reads until the peer leaves or close() is called.
   virtual boost::asio::awaitable<void> run(OnText on_text) = 0;
-  // Queues a message (one JSON text); thread-safe. Closes the connection when the queue is full.
-  virtual void send(Frame frame) = 0;
+  // Queues messages (JSON texts), in order; thread-safe. Closes the connection when the queue
+  // is full. Messages queued together go out together (in one frame when batched).
+  virtual void send(std::span<const Frame> frames) = 0;
+  void send(Frame frame) { send(std::span(&frame, 1)); }
   // Closes with `code` after the frames already queued; thread-safe, idempotent.
   virtual void close(std::uint16_t code, std::string reason) = 0;
 
@@ -94,17 +97,26 @@ class BasicConnection final : public Connection {
   BasicConnection(Stream stream, Limits limits, std::uint64_t id, Framing framing);
 
   boost::asio::awaitable<void> run(OnText on_text) override;
-  void send(Frame frame) override;
+  using Connection::send;
+  void send(std::span<const Frame> frames) override;
   void close(std::uint16_t code, std::string reason) override;
   boost::asio::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
-  boost::asio::awaitable<void> write_loop();
+  // Writes what is queued, one write at a time, each completion starting the next, until the
+  // queue is empty; on the connection's executor.
+  void write_next();
   void start_writing();
 
   Stream stream_;
   Limits limits_;
   Framing framing_;
+  // The write in flight: one message, kept alive until written, or several joined into one
+  // text (a copy: a frame in one contiguous buffer is one system call, where a gathered write
+  // of many pieces takes one per 64). Only the writer touches them; the joined text's storage
+  // is freed when the queue runs empty.
+  Frame single_;
+  std::string joined_;
   std::mutex mutex_; // guards the queue and the fields below
   // Unlike std::deque, allocates nothing while empty.
   boost::container::devector<Frame> queue_;
