@@ -5,6 +5,7 @@
 // a consumer: append() never blocks on one.
 
 #include <functional>
+#include <span>
 #include <string>
 
 #include "core/error.hpp"
@@ -20,7 +21,10 @@ struct DomainEvent {
 
 class EventLog {
  public:
-  using Handler = std::function<Result<void>(const DomainEvent&)>;
+  // Receives events in order, a batch at a time (never empty): what had arrived when the
+  // consumer was ready, so that a consumer that falls behind catches up in fewer, larger
+  // writes. A failed batch is retried whole (consumers are idempotent).
+  using Handler = std::function<Result<void>(std::span<const DomainEvent>)>;
   virtual ~EventLog() = default;
   virtual void append(DomainEvent event) = 0;
   // Appends and waits until the log holds the event as durably as the adapter allows; an
@@ -28,7 +32,7 @@ class EventLog {
   // whoever retries must be idempotent.
   virtual Result<void> append_durably(DomainEvent event) = 0;
   // Delivers every event appended from now on to `handler` under consumer group `group`.
-  // A failed handler is retried (with backoff) before later events of the group.
+  // A failed batch is retried (with backoff) before later events of the group.
   virtual void subscribe(std::string group, Handler handler) = 0;
 };
 

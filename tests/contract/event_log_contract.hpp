@@ -43,10 +43,12 @@ class EventLogContract : public testing::TestWithParam<EventLogParam> {
   struct Seen {
     std::mutex mutex;
     std::vector<DomainEvent> events;
+    std::size_t empty_batches = 0;
     EventLog::Handler handler() {
-      return [this](const DomainEvent& e) -> Result<void> {
+      return [this](std::span<const DomainEvent> batch) -> Result<void> {
         std::lock_guard lock(mutex);
-        events.push_back(e);
+        if (batch.empty()) ++empty_batches;
+        events.insert(events.end(), batch.begin(), batch.end());
         return {};
       };
     }
@@ -80,6 +82,7 @@ TEST_P(EventLogContract, EveryGroupGetsEveryEventInOrderPerKey) {
       EXPECT_EQ(ns.size(), 20u) << key;
       EXPECT_TRUE(std::is_sorted(ns.begin(), ns.end())) << key;
     }
+    EXPECT_EQ(seen->empty_batches, 0u);
     const auto& first = seen->events.front();
     EXPECT_EQ(first.type, "test.event");
     EXPECT_EQ(first.payload, "{\"n\":" + first.id.substr(1) + "}");
@@ -105,10 +108,12 @@ TEST_P(EventLogContract, AFailedEventIsRetriedBeforeTheKeysNextOne) {
   std::mutex m;
   std::vector<std::string> seen;
   int failures = 2;
-  log->subscribe("retrying", [&](const DomainEvent& e) -> Result<void> {
+  log->subscribe("retrying", [&](std::span<const DomainEvent> batch) -> Result<void> {
     std::lock_guard lock(m);
-    seen.push_back(e.id);
-    if (e.id == "e3" && failures-- > 0) return fail(Error::unavailable("down", "store down"));
+    for (const auto& e : batch) {
+      seen.push_back(e.id);
+      if (e.id == "e3" && failures-- > 0) return fail(Error::unavailable("down", "store down"));
+    }
     return {};
   });
   log->append(event(3));

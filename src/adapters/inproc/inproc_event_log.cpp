@@ -1,6 +1,7 @@
 #include "adapters/inproc/inproc_event_log.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "core/log.hpp"
 
@@ -8,7 +9,8 @@ namespace parley {
 
 namespace {
 const Logger kLog{"eventlog"};
-}
+constexpr std::size_t kMaxBatch = 256; // events a consumer gets at once
+} // namespace
 
 struct InprocEventLog::Group {
   Group(std::string n, Handler h, std::size_t max, std::chrono::milliseconds backoff)
@@ -27,27 +29,32 @@ struct InprocEventLog::Group {
   }
 
   void run() {
+    std::vector<DomainEvent> batch;
     std::unique_lock lock(mutex);
     for (;;) {
       wake.wait(lock, [&] { return stopping || !queue.empty(); });
       if (stopping) return;
-      const DomainEvent event = queue.front();
+      // Everything queued, up to kMaxBatch; removed once handled.
+      const auto n = std::min(queue.size(), kMaxBatch);
+      batch.assign(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
       lock.unlock();
-      const bool done = handle(event);
+      const bool done = handle(batch);
       lock.lock();
       if (!done) return; // stopping while retrying
-      queue.pop_front();
+      queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
     }
   }
 
   // Runs the handler until it succeeds; false when stopped first.
-  bool handle(const DomainEvent& event) {
+  bool handle(std::span<const DomainEvent> batch) {
     auto backoff = std::chrono::milliseconds(50);
     for (;;) {
-      auto r = handler(event);
+      auto r = handler(batch);
       if (r) return true;
-      kLog.warn("event handler failed; retrying",
-                {{"group", name}, {"event", event.id}, {"type", event.type}, {"error", r.error().message}});
+      kLog.warn("event handler failed; retrying", {{"group", name},
+                                                   {"events", static_cast<std::int64_t>(batch.size())},
+                                                   {"first", batch.front().id},
+                                                   {"error", r.error().message}});
       std::unique_lock lock(mutex);
       if (wake.wait_for(lock, backoff, [&] { return stopping; })) return false;
       backoff = std::min(backoff * 2, max_backoff);

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <condition_variable>
 #include <optional>
+#include <span>
 #include <stdexcept>
+#include <vector>
 
 #include "core/log.hpp"
 
@@ -184,40 +186,61 @@ struct KafkaEventLog::Consumer {
   }
 
   void run() {
+    std::vector<rd_kafka_message_t*> polled;
+    std::vector<DomainEvent> batch;
     while (!stopping) {
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
-      if (!m) continue;
-      if (m->err) {
-        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-          kLog.warn("consumer error", {{"group", name}, {"error", rd_kafka_message_errstr(m)}});
-        rd_kafka_message_destroy(m);
-        continue;
+      // Waits for one message, then takes those already fetched with it, without waiting.
+      for (auto* m = rd_kafka_consumer_poll(rk, 200); m; m = rd_kafka_consumer_poll(rk, 0)) {
+        if (m->err) {
+          if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            kLog.warn("consumer error", {{"group", name}, {"error", rd_kafka_message_errstr(m)}});
+          rd_kafka_message_destroy(m);
+          continue;
+        }
+        polled.push_back(m);
+        if (polled.size() == kMaxBatch) break;
       }
-      const std::string_view key(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
-      const std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
-      auto event = decode_domain_event(key, value);
-      bool done = true;
-      if (event)
-        done = handle(*event);
-      else
-        kLog.error("malformed event skipped", {{"group", name}, {"offset", static_cast<std::int64_t>(m->offset)}});
+      if (polled.empty()) continue;
+      for (auto* m : polled) {
+        const std::string_view key(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
+        const std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
+        if (auto event = decode_domain_event(key, value))
+          batch.push_back(std::move(*event));
+        else
+          kLog.error("malformed event skipped", {{"group", name}, {"offset", static_cast<std::int64_t>(m->offset)}});
+      }
       // Committed only once the handler's effect is stored; a stop mid-retry leaves it for later.
-      if (done) {
-        if (const auto err = rd_kafka_commit_message(rk, m, 0))
-          kLog.warn("offset not committed", {{"group", name}, {"error", rd_kafka_err2str(err)}});
-      }
-      rd_kafka_message_destroy(m);
+      if (batch.empty() || handle(batch)) commit(polled);
+      for (auto* m : polled) rd_kafka_message_destroy(m);
+      polled.clear();
+      batch.clear();
     }
   }
 
+  // Commits, per partition, the offset after the last of `polled`, in one request.
+  void commit(const std::vector<rd_kafka_message_t*>& polled) {
+    rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(4);
+    for (auto* m : polled) {
+      const char* topic = rd_kafka_topic_name(m->rkt);
+      auto* p = rd_kafka_topic_partition_list_find(offsets, topic, m->partition);
+      if (!p) p = rd_kafka_topic_partition_list_add(offsets, topic, m->partition);
+      p->offset = std::max(p->offset, m->offset + 1);
+    }
+    if (const auto err = rd_kafka_commit(rk, offsets, 0))
+      kLog.warn("offsets not committed", {{"group", name}, {"error", rd_kafka_err2str(err)}});
+    rd_kafka_topic_partition_list_destroy(offsets);
+  }
+
   // True once the handler succeeded; false when stopped first.
-  bool handle(const DomainEvent& event) {
+  bool handle(std::span<const DomainEvent> batch) {
     auto backoff = std::chrono::milliseconds(50);
     for (;;) {
-      auto r = handler(event);
+      auto r = handler(batch);
       if (r) return true;
-      kLog.warn("event handler failed; retrying",
-                {{"group", name}, {"event", event.id}, {"type", event.type}, {"error", r.error().message}});
+      kLog.warn("event handler failed; retrying", {{"group", name},
+                                                   {"events", static_cast<std::int64_t>(batch.size())},
+                                                   {"first", batch.front().id},
+                                                   {"error", r.error().message}});
       for (auto waited = std::chrono::milliseconds(0); waited < backoff; waited += std::chrono::milliseconds(10)) {
         if (stopping) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -225,6 +248,8 @@ struct KafkaEventLog::Consumer {
       backoff = std::min(backoff * 2, max_backoff);
     }
   }
+
+  static constexpr std::size_t kMaxBatch = 256; // events a consumer handles at once
 
   const std::string name;
   const Handler handler;

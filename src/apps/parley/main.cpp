@@ -80,7 +80,7 @@ struct App final : Served {
         notification_worker(notifications, std::chrono::milliseconds(200),
                             std::clamp<std::chrono::milliseconds>(notifications.config().digest_after,
                                                                   std::chrono::seconds(1), std::chrono::minutes(1))) {
-    log.subscribe("notifications", [this](const DomainEvent& e) { return notifications.handle(e); });
+    log.subscribe("notifications", [this](std::span<const DomainEvent> batch) { return notifications.handle(batch); });
     mount_auth_routes(routes, auth, verifier);
     mount_user_routes(routes, users, verifier);
     mount_chat_routes(routes, chats, verifier);

@@ -36,7 +36,8 @@ struct NotificationApp final : ClusterService {
                std::clamp<std::chrono::milliseconds>(notifications.config().digest_after, std::chrono::seconds(1),
                                                      std::chrono::minutes(1))) {
     create_indexes(store);
-    events.subscribe("notifications", [this](const DomainEvent& e) { return notifications.handle(e); });
+    events.subscribe("notifications",
+                     [this](std::span<const DomainEvent> batch) { return notifications.handle(batch); });
     mount_notification_routes(routes, notifications, verifier);
   }
   // The consumer stops before the service it calls goes away.

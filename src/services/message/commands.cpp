@@ -1,7 +1,9 @@
 #include "services/message/commands.hpp"
 
 #include <algorithm>
+#include <future>
 #include <thread>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -64,14 +66,33 @@ Result<std::pair<std::string, SendInput>> parse_send_command(const DomainEvent& 
 
 SendCommandHandler::SendCommandHandler(MessageService& messages, EventBus& live) : messages_(messages), live_(live) {}
 
-Result<void> SendCommandHandler::operator()(const DomainEvent& event) const {
-  auto command = parse_send_command(event);
-  if (!command) {
-    kLog.error("dropped a malformed command", {{"event", event.id}, {"type", event.type}});
-    return {};
+Result<void> SendCommandHandler::operator()(std::span<const DomainEvent> batch) const {
+  struct Queued {
+    std::string sender;
+    SendInput in;
+    std::future<Result<Appended>> sent;
+  };
+  std::vector<Queued> queued;
+  queued.reserve(batch.size());
+  for (const auto& event : batch) {
+    auto command = parse_send_command(event);
+    if (!command) {
+      kLog.error("dropped a malformed command", {{"event", event.id}, {"type", event.type}});
+      continue;
+    }
+    auto& [sender, in] = *command;
+    auto sent = messages_.send_later(sender, in);
+    queued.push_back({std::move(sender), std::move(in), std::move(sent)});
   }
-  const auto& [sender, in] = *command;
-  auto sent = messages_.send(sender, in);
+  // Every answer is waited for; the first that asks for a retry fails the batch (the ones
+  // stored are found again by client_id when it comes back).
+  Result<void> outcome;
+  for (auto& q : queued)
+    if (auto r = answer(q.sender, q.in, q.sent.get()); !r && outcome) outcome = std::move(r);
+  return outcome;
+}
+
+Result<void> SendCommandHandler::answer(const std::string& sender, const SendInput& in, Result<Appended> sent) const {
   if (sent && !sent->created) {
     // A retried or redelivered command: the first one's message.created may have been lost
     // with its process, and its sender may be waiting for the stored ack that its

@@ -4,6 +4,7 @@
 // partition at a time, so a chat's messages are stored and published in seq order.
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -32,9 +33,13 @@ Result<std::pair<std::string, SendInput>> parse_send_command(const DomainEvent& 
 class SendCommandHandler {
  public:
   SendCommandHandler(MessageService& messages, EventBus& live);
-  Result<void> operator()(const DomainEvent& event) const;
+  // Queues every command of the batch before waiting for any: they are stored in one write.
+  Result<void> operator()(std::span<const DomainEvent> batch) const;
 
  private:
+  // Tells the sender's connections what became of a command, unless a retry may do better.
+  Result<void> answer(const std::string& sender, const SendInput& in, Result<Appended> sent) const;
+
   MessageService& messages_;
   EventBus& live_;
 };

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -58,9 +59,10 @@ class MessageClientTest : public ::testing::Test {
       events_.insert(events_.end(), batch.begin(), batch.end());
       changed_.notify_all();
     });
-    log_.subscribe("recorder", [this](const DomainEvent& e) -> Result<void> {
+    log_.subscribe("recorder", [this](std::span<const DomainEvent> batch) -> Result<void> {
       std::lock_guard lock(mutex_);
-      if (e.type == "message.created") ++created_;
+      created_ += static_cast<int>(
+          std::count_if(batch.begin(), batch.end(), [](const auto& e) { return e.type == "message.created"; }));
       changed_.notify_all();
       return {};
     });

@@ -150,13 +150,20 @@ Result<Message> MessageService::prepare(std::string_view me, const SendInput& in
   return m;
 }
 
-Result<Appended> MessageService::send(std::string_view me, const SendInput& in) {
+Result<Appended> MessageService::send(std::string_view me, const SendInput& in) { return send_later(me, in).get(); }
+
+std::future<Result<Appended>> MessageService::send_later(std::string_view me, const SendInput& in) {
+  const auto answered = [](Result<Appended> outcome) {
+    std::promise<Result<Appended>> now;
+    now.set_value(std::move(outcome));
+    return now.get_future();
+  };
   auto message = prepare(me, in);
-  if (!message) return fail(std::move(message.error()));
+  if (!message) return answered(fail(std::move(message.error())));
   std::promise<Result<Appended>> reply;
   auto answer = reply.get_future();
-  if (auto queued = enqueue({std::move(*message), std::move(reply)}); !queued) return fail(queued.error());
-  return answer.get();
+  if (auto queued = enqueue({std::move(*message), std::move(reply)}); !queued) return answered(fail(queued.error()));
+  return answer;
 }
 
 Result<void> MessageService::enqueue(QueuedSend send) {

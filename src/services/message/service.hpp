@@ -70,6 +70,9 @@ class MessageService final : public MessageDigest, public Messaging {
   MessageService& operator=(const MessageService&) = delete;
 
   Result<Appended> send(std::string_view me, const SendInput& input);
+  // As send(), without waiting: checks now, queues, and the future answers once stored or
+  // refused. Sends queued together before any is waited for are stored in one write.
+  std::future<Result<Appended>> send_later(std::string_view me, const SendInput& input);
   // Whether send() would take it now (everything but storing it).
   Result<void> check_send(std::string_view me, const SendInput& input);
   // message.created again for a message stored before (its first one may have been lost with

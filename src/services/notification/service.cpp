@@ -53,22 +53,41 @@ const char* kind_of_change(std::string_view change) {
 
 NotificationService::NotificationService(NotificationConfig config, Ports ports) : config_(config), ports_(ports) {}
 
-Result<void> NotificationService::handle(const DomainEvent& event) {
-  Result<void> r;
-  if (event.type == "message.created")
-    r = on_message(event);
-  else if (event.type == "chat.updated")
-    r = on_chat_change(event);
-  else if (event.type == "message.read")
-    r = on_read(event);
-  if (!r && r.error().code == "bad_event") {
-    kLog.error("event skipped", {{"event", event.id}, {"type", event.type}, {"error", r.error().message}});
-    return {};
+Result<void> NotificationService::handle(std::span<const DomainEvent> events) {
+  Pending pending;
+  for (const auto& event : events) {
+    Result<void> r;
+    if (event.type == "message.created") {
+      r = on_message(event, pending);
+    } else if (event.type == "chat.updated" || event.type == "message.read") {
+      // What the messages before it left to do is done first: the batch stays in order.
+      if (auto written = write(pending); !written) return written;
+      r = event.type == "chat.updated" ? on_chat_change(event) : on_read(event);
+    }
+    if (!r && r.error().code == "bad_event") {
+      kLog.error("event skipped", {{"event", event.id}, {"type", event.type}, {"error", r.error().message}});
+      continue;
+    }
+    if (!r) return r;
   }
-  return r;
+  return write(pending);
 }
 
-Result<void> NotificationService::on_message(const DomainEvent& event) {
+Result<void> NotificationService::write(Pending& pending) {
+  std::vector<MessageCheck> checks;
+  checks.reserve(pending.due.size());
+  for (const auto& [key, due] : pending.due) checks.push_back({key.first, key.second, due});
+  if (auto ok = ports_.store.schedule(checks); !ok) return ok;
+  // Sending reads the chat up to the sent message (the message service moves the sender's
+  // read cursor there without a message.read event): so are the sender's notifications of it.
+  const auto now = ports_.clock.now_ms();
+  for (const auto& [key, seq] : pending.read)
+    if (auto read = ports_.store.mark_chat_read(key.first, key.second, seq, now); !read) return fail(read.error());
+  pending = {};
+  return {};
+}
+
+Result<void> NotificationService::on_message(const DomainEvent& event, Pending& pending) {
   auto payload = parse_payload(event);
   if (!payload) return fail(payload.error());
   const auto* m = payload->if_contains("message");
@@ -86,8 +105,6 @@ Result<void> NotificationService::on_message(const DomainEvent& event) {
   const auto seq = int_of(message, "seq");
   const auto message_id = text_of(message, "id");
   const auto preview = std::string(utf8_prefix(text_of(message, "body"), kPreviewBytes));
-  std::vector<MessageCheck> checks;
-  checks.reserve(members.size());
   for (std::size_t i = 0; i < members.size(); ++i) {
     const auto& user = members[i];
     if (std::find(mentions.begin(), mentions.end(), user) != mentions.end()) {
@@ -95,13 +112,12 @@ Result<void> NotificationService::on_message(const DomainEvent& event) {
       if (auto ok = notify_once(std::move(n), "mention:" + message_id + ":" + user); !ok) return ok;
       continue;
     }
-    checks.push_back({user, chat_id, (*presence)[i].online ? now + config_.read_delay.count() : now});
+    const auto due = (*presence)[i].online ? now + config_.read_delay.count() : now;
+    const auto [at, fresh] = pending.due.try_emplace({user, chat_id}, due);
+    if (!fresh) at->second = std::min(at->second, due);
   }
-  if (auto ok = ports_.store.schedule(checks); !ok) return ok;
-  // Sending reads the chat up to the sent message (the message service moves the sender's
-  // read cursor there without a message.read event): so are the sender's notifications of it.
-  auto read = ports_.store.mark_chat_read(sender, chat_id, seq, now);
-  if (!read) return fail(read.error());
+  auto& read = pending.read[{sender, chat_id}];
+  read = std::max(read, seq);
   return {};
 }
 

@@ -14,9 +14,12 @@
 // Optionally, offline users are mailed a digest of what they have not read.
 
 #include <chrono>
+#include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -62,8 +65,10 @@ class NotificationService {
   };
   NotificationService(NotificationConfig config, Ports ports);
 
-  // The event log consumer (group "notifications"). Safe to call twice for one event.
-  Result<void> handle(const DomainEvent& event);
+  // The event log consumer (group "notifications"): a batch, in order. Safe to call twice for
+  // one event. The checks of several messages to one chat are scheduled in one write per
+  // member, however many messages (a batch grows when the consumer falls behind).
+  Result<void> handle(std::span<const DomainEvent> events);
   // Runs the message checks that are due; returns how many ran.
   Result<int> run_due_checks();
   // Mails each offline user with unread notifications a digest; returns mails sent.
@@ -76,7 +81,13 @@ class NotificationService {
   Result<std::int64_t> mark_all_read(std::string_view me);
 
  private:
-  Result<void> on_message(const DomainEvent& event);
+  // What the message.created events of a batch leave to do, merged until written.
+  struct Pending {
+    std::map<std::pair<std::string, std::string>, std::int64_t> due;  // (user, chat) -> earliest
+    std::map<std::pair<std::string, std::string>, std::int64_t> read; // (sender, chat) -> seq
+  };
+  Result<void> on_message(const DomainEvent& event, Pending& pending);
+  Result<void> write(Pending& pending);
   Result<void> on_chat_change(const DomainEvent& event);
   Result<void> on_read(const DomainEvent& event);
   // Stores a one-off notification (once per dedupe key) and tells the user.

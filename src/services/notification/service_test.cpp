@@ -88,10 +88,16 @@ class NotificationTest : public ::testing::Test {
     });
   }
 
-  // Hands every recorded event to the consumer `times` times (a redelivery).
+  // Hands every recorded event to the consumer `times` times (a redelivery): in one batch, as
+  // a consumer that fell behind gets them, then one at a time.
   void deliver(int times = 1) {
-    for (int i = 0; i < times; ++i)
-      for (const auto& e : log_.events) ASSERT_TRUE(notifications_.handle(e)) << e.type;
+    for (int i = 0; i < times; ++i) {
+      if (i == 0) {
+        ASSERT_TRUE(notifications_.handle(log_.events));
+        continue;
+      }
+      for (const auto& e : log_.events) ASSERT_TRUE(notifications_.handle(std::span(&e, 1))) << e.type;
+    }
     log_.events.clear();
   }
 
@@ -301,10 +307,12 @@ TEST_F(NotificationTest, TheDigestMailsOfflineUsersWhatStayedUnreadOnce) {
 }
 
 TEST_F(NotificationTest, MalformedEventsAreSkippedNotRetried) {
-  EXPECT_TRUE(notifications_.handle({"e1", "message.created", "c", "not json"}));
-  EXPECT_TRUE(notifications_.handle({"e2", "message.created", "c", "{}"}));
-  EXPECT_TRUE(notifications_.handle({"e3", "chat.updated", "c", "[1]"}));
-  EXPECT_TRUE(notifications_.handle({"e4", "something.else", "c", "{}"}));
+  const std::vector<DomainEvent> bad{{"e1", "message.created", "c", "not json"},
+                                     {"e2", "message.created", "c", "{}"},
+                                     {"e3", "chat.updated", "c", "[1]"},
+                                     {"e4", "something.else", "c", "{}"}};
+  for (const auto& e : bad) EXPECT_TRUE(notifications_.handle(std::span(&e, 1))) << e.id;
+  EXPECT_TRUE(notifications_.handle(bad));
 }
 
 // The send path never waits for the consumer: with the notification consumer stalled, a
@@ -332,10 +340,10 @@ TEST(NotificationPipeline, ASendIsAcknowledgedWhileTheConsumerIsStalled) {
   std::promise<void> resume;
   auto resumed = resume.get_future().share();
   std::atomic<int> handled{0};
-  log.subscribe("notifications", [&](const DomainEvent& e) {
+  log.subscribe("notifications", [&](std::span<const DomainEvent> batch) {
     resumed.wait(); // stalled until the test resumes it
-    auto r = notifications.handle(e);
-    ++handled;
+    auto r = notifications.handle(batch);
+    handled += static_cast<int>(batch.size());
     return r;
   });
   for (const char* id : {"ann", "bob"}) ASSERT_TRUE(users.create_profile({id, id, "", id}));
