@@ -26,6 +26,7 @@
 #include "notification_store_contract.hpp"
 #include "otp_store_contract.hpp"
 #include "profile_store_contract.hpp"
+#include "services/chat/caching_chat_store.hpp"
 #include "session_store_contract.hpp"
 
 namespace parley::contract {
@@ -58,7 +59,9 @@ class SqliteBackend final : public StoreBackend {
   // In memory when `on_file` is false; otherwise a file in a nested directory that does
   // not exist yet (the database must create it), shared with other connections unless
   // `locking` is exclusive (as the embedded server opens it).
-  explicit SqliteBackend(bool on_file, SqliteDatabase::Locking locking = SqliteDatabase::Locking::shared)
+  // `cached`: chats() answers through the embedded server's CachingChatStore.
+  explicit SqliteBackend(bool on_file, SqliteDatabase::Locking locking = SqliteDatabase::Locking::shared,
+                         bool cached = false)
       : dir_(on_file ? std::make_unique<TempDir>() : nullptr),
         path_(on_file ? (dir_->path() / "data" / "parley.db").string() : ":memory:"),
         exclusive_(locking == SqliteDatabase::Locking::exclusive),
@@ -69,13 +72,14 @@ class SqliteBackend final : public StoreBackend {
         profiles_(db_),
         chats_(db_),
         messages_(db_),
-        notifications_(db_) {}
+        notifications_(db_),
+        cached_chats_(cached ? std::make_unique<CachingChatStore>(chats_) : nullptr) {}
 
   AccountStore& accounts() override { return accounts_; }
   SessionStore& sessions() override { return sessions_; }
   OtpStore& otps() override { return otps_; }
   ProfileStore& profiles() override { return profiles_; }
-  ChatStore& chats() override { return chats_; }
+  ChatStore& chats() override { return cached_chats_ ? static_cast<ChatStore&>(*cached_chats_) : chats_; }
   MessageStore& messages() override { return messages_; }
   NotificationStore& notifications() override { return notifications_; }
 
@@ -95,6 +99,7 @@ class SqliteBackend final : public StoreBackend {
   SqliteChatStore chats_;
   SqliteMessageStore messages_;
   SqliteNotificationStore notifications_;
+  std::unique_ptr<CachingChatStore> cached_chats_;
 
   // A store of type Store on its own connection to the file; nullptr in memory or when the
   // file is held exclusively.
@@ -114,9 +119,14 @@ class SqliteBackend final : public StoreBackend {
 const auto kBackends = testing::Values(
     BackendParam{"Memory", [] { return std::unique_ptr<StoreBackend>(std::make_unique<SqliteBackend>(false)); }},
     BackendParam{"File", [] { return std::unique_ptr<StoreBackend>(std::make_unique<SqliteBackend>(true)); }},
-    BackendParam{"FileExclusive", [] {
+    BackendParam{"FileExclusive",
+                 [] {
                    return std::unique_ptr<StoreBackend>(
                        std::make_unique<SqliteBackend>(true, SqliteDatabase::Locking::exclusive));
+                 }},
+    BackendParam{"MemoryCachedChats", [] {
+                   return std::unique_ptr<StoreBackend>(
+                       std::make_unique<SqliteBackend>(false, SqliteDatabase::Locking::shared, true));
                  }});
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, AccountStoreContract, kBackends, backend_name);

@@ -29,6 +29,7 @@
 #include "services/auth/account_checked_verifier.hpp"
 #include "services/auth/cached_verifier.hpp"
 #include "services/auth/routes.hpp"
+#include "services/chat/caching_chat_store.hpp"
 #include "services/chat/routes.hpp"
 #include "services/media/routes.hpp"
 #include "services/message/routes.hpp"
@@ -52,7 +53,7 @@ struct App final : Served {
         sessions(db),
         otps(db),
         profiles(db),
-        chat_store(db),
+        sqlite_chats(db),
         message_store(db),
         notification_store(db),
         limiter(clock),
@@ -108,7 +109,8 @@ struct App final : Served {
   SqliteSessionStore sessions;
   SqliteOtpStore otps;
   SqliteProfileStore profiles;
-  SqliteChatStore chat_store;
+  SqliteChatStore sqlite_chats;
+  CachingChatStore chat_store{sqlite_chats}; // every membership change goes through this process
   SqliteMessageStore message_store;
   SqliteNotificationStore notification_store;
   MemoryRateLimiter limiter;

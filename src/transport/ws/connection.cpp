@@ -1,6 +1,7 @@
 #include "transport/ws/connection.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -60,7 +61,7 @@ asio::awaitable<void> BasicConnection<NextLayer>::run(OnText on_text) {
     buffer.consume(buffer.size());
     if (buffer.capacity() > kInitialReadBytes) buffer.shrink_to_fit(); // a big message's buffer is not kept
   }
-  // Wake a write loop waiting on nothing; nothing else may be sent now.
+  // Nothing else may be sent now.
   std::lock_guard lock(mutex_);
   closing_ = true;
   queue_.clear();
@@ -115,6 +116,7 @@ void BasicConnection<NextLayer>::write_next() {
   auto self = std::static_pointer_cast<BasicConnection>(shared_from_this());
   single_.reset();
   joined_.clear();
+  std::optional<websocket::close_reason> drained; // closing, and nothing left to send
   {
     std::lock_guard lock(mutex_);
     if (queue_.empty()) {
@@ -125,25 +127,16 @@ void BasicConnection<NextLayer>::write_next() {
         writing_ = false;
         return;
       }
-      // Drained: now close.
-      const websocket::close_reason reason(static_cast<websocket::close_code>(close_code_), close_reason_);
-      stream_.async_close(reason, [self](boost::system::error_code ec) {
-        if (ec) beast::get_lowest_layer(self->stream_).close();
-      });
-      return;
+      drained.emplace(static_cast<websocket::close_code>(close_code_), close_reason_);
+    } else {
+      take_batch();
     }
-    single_ = std::move(queue_.front());
-    queue_.pop_front();
-    if (framing_ == Framing::batched && !queue_.empty()) {
-      joined_ = *std::exchange(single_, nullptr);
-      for (std::size_t n = 1;
-           !queue_.empty() && n < kMaxBatchMessages && joined_.size() + 1 + queue_.front()->size() <= kMaxBatchBytes;
-           ++n) {
-        joined_ += kSeparator;
-        joined_ += *queue_.front();
-        queue_.pop_front();
-      }
-    }
+  }
+  if (drained) {
+    stream_.async_close(*drained, [self](boost::system::error_code ec) {
+      if (ec) beast::get_lowest_layer(self->stream_).close();
+    });
+    return;
   }
   const asio::const_buffer text = single_ ? asio::buffer(*single_) : asio::buffer(std::as_const(joined_));
   stream_.async_write(text, [self](boost::system::error_code ec, std::size_t) {
@@ -153,6 +146,22 @@ void BasicConnection<NextLayer>::write_next() {
     self->queue_.clear();
     self->writing_ = false;
   });
+}
+
+template <class NextLayer>
+void BasicConnection<NextLayer>::take_batch() {
+  single_ = std::move(queue_.front());
+  queue_.pop_front();
+  if (framing_ == Framing::batched && !queue_.empty()) {
+    joined_ = *std::exchange(single_, nullptr);
+    for (std::size_t n = 1;
+         !queue_.empty() && n < kMaxBatchMessages && joined_.size() + 1 + queue_.front()->size() <= kMaxBatchBytes;
+         ++n) {
+      joined_ += kSeparator;
+      joined_ += *queue_.front();
+      queue_.pop_front();
+    }
+  }
 }
 
 template class BasicConnection<asio::ip::tcp::socket>;

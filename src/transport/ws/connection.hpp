@@ -106,6 +106,9 @@ class BasicConnection final : public Connection {
   // Writes what is queued, one write at a time, each completion starting the next, until the
   // queue is empty; on the connection's executor.
   void write_next();
+  // Moves the next write's messages from the queue (not empty) into single_ or joined_;
+  // under mutex_.
+  void take_batch();
   void start_writing();
 
   Stream stream_;
