@@ -87,7 +87,7 @@ start() {
       "$PWD/$BIN/$exe"
     for ((i = 0; i < 600; i++)); do
       ready "$port" && break
-      running "$STATE/pids/$name.pid" "$exe" || fail_with_log "$name exited at start" "$STATE/logs/$name.log"
+      alive "$STATE/pids/$name.pid" || fail_with_log "$name exited at start" "$STATE/logs/$name.log"
       sleep 0.1
     done
     ready "$port" || fail_with_log "$name not ready on 127.0.0.1:$port after 60 s" "$STATE/logs/$name.log"
