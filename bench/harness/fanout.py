@@ -258,8 +258,8 @@ def one_run(ctx, target: Target, size: int, index: int) -> dict:
     finally:
         for g in gens:
             g.kill()
-        # Parley keeps working through what the run queued (a notification check per recipient
-        # per message) and may take a minute to exit; its copy of the data dir is thrown away.
+        # Parley keeps working through what the run queued (live events, the event-log
+        # consumer's backlog) and may take a while to exit; its copy of the data dir is thrown away.
         exit_code = srv.stop(STOP_GRACE_S)
     t_stopped = time.monotonic()
 

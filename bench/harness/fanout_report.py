@@ -176,9 +176,9 @@ def markdown(summary: list[dict], runs: list[dict], comparison: dict, servers: l
     if killed:
         names = ", ".join(sorted({r["server_name"] for r in killed}))
         lines += ["", f"{len(killed)} of {len(runs)} runs ended with the server ({names}) killed: it had not exited "
-                  "3 s after SIGTERM, still working through what the run queued (Parley: a notification check "
-                  "per recipient per message, scheduled by an event-log consumer that falls behind at max rate). "
-                  "That work is not in the measured windows' CPU time."]
+                  "3 s after SIGTERM, still working through what the run queued at max rate (Parley: stored "
+                  "sends' live events and the event-log consumer's backlog; which part holds the exit is not "
+                  "measured). That work is not in the measured windows' CPU time."]
     lines += _comparison(comparison)
     lines += ["", "## Runs", "",
               "| server | size | run | fixed: deliveries/s, p99 (ms) | max: deliveries/s, p99 (ms) "
