@@ -1,5 +1,7 @@
 #include "ceiling/session.hpp"
 
+#include <utility>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -48,14 +50,15 @@ asio::awaitable<void> Session::run() {
   if (ec) co_return;
   ws_.text(true);
   ws_.auto_fragment(false);
-  send(std::make_shared<const std::string>(R"({"type":"hello"})"));
+  send({std::make_shared<const std::string>(R"({"type":"hello"})")});
   groups_.join(group, shared_from_this());
 
   buffer.clear();
   for (;;) {
     co_await ws_.async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
-    groups_.broadcast(group, std::make_shared<const std::string>(beast::buffers_to_string(buffer.data())));
+    groups_.broadcast(group, std::make_shared<const std::string>(beast::buffers_to_string(buffer.data())),
+                      ws_.get_executor());
     buffer.consume(buffer.size());
   }
   groups_.leave(group, this);
@@ -63,31 +66,30 @@ asio::awaitable<void> Session::run() {
   queue_.clear();
 }
 
-void Session::send(Frame frame) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+void Session::send(std::vector<Frame> frames) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), frames = std::move(frames)]() mutable {
     if (!self->open_) return;
-    self->queue_.push_back(std::move(frame));
-    if (self->queue_.size() == 1 && self->batch_.empty()) self->write_front();
+    self->queue_.insert(self->queue_.end(), std::make_move_iterator(frames.begin()),
+                        std::make_move_iterator(frames.end()));
+    if (!self->writing_) self->write_front();
   });
 }
 
 void Session::write_front() {
-  std::size_t bytes = 0;
+  writing_ = true;
+  batch_.clear();
+  std::size_t n = 0;
   do {
-    bytes += queue_.front()->size() + 1;
-    batch_.push_back(std::move(queue_.front()));
+    if (n++) batch_ += kSeparator;
+    batch_ += *queue_.front();
     queue_.pop_front();
-  } while (!queue_.empty() && batch_.size() < kMaxBatchFrames && bytes + queue_.front()->size() <= kMaxBatchBytes);
-  buffers_.clear();
-  for (const auto& frame : batch_) {
-    if (!buffers_.empty()) buffers_.emplace_back(&kSeparator, 1);
-    buffers_.emplace_back(frame->data(), frame->size());
-  }
-  ws_.async_write(buffers_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->wrote(ec); });
+  } while (!queue_.empty() && n < kMaxBatchFrames && batch_.size() + 1 + queue_.front()->size() <= kMaxBatchBytes);
+  ws_.async_write(asio::buffer(std::as_const(batch_)),
+                  [self = shared_from_this()](beast::error_code ec, std::size_t) { self->wrote(ec); });
 }
 
 void Session::wrote(beast::error_code ec) {
-  batch_.clear();
+  writing_ = false;
   if (ec) {
     queue_.clear();
     return;

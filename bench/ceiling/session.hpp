@@ -3,7 +3,7 @@
 // `GET /ws?group=G` (anything else gets 200 "ok", which is the readiness check), greets with
 // {"type":"hello"}, joins G, then broadcasts every text frame it reads to G. Outbound frames
 // wait in a queue with exactly one write in flight, which carries every frame queued when it
-// starts, newline-separated, up to 64 or 32 KiB (as Parley's protocol 2 connections do;
+// starts, newline-separated in one buffer, up to 64 or 32 KiB (as Parley's protocol 2 does;
 // unbounded here: the bench's publishers bound what is in flight).
 
 #include <deque>
@@ -25,8 +25,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(boost::asio::ip::tcp::socket socket, Groups& groups);
 
   boost::asio::awaitable<void> run();
-  // Queues a frame; thread-safe.
-  void send(Frame frame);
+  // Queues frames, in order; thread-safe.
+  void send(std::vector<Frame> frames);
 
  private:
   void write_front(); // on the strand, with a frame queued and none in flight
@@ -34,9 +34,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
   Groups& groups_;
-  std::deque<Frame> queue_;  // on the strand only
-  std::vector<Frame> batch_; // the write in flight
-  std::vector<boost::asio::const_buffer> buffers_;
+  std::deque<Frame> queue_; // on the strand only
+  std::string batch_;       // the write in flight: its frames joined (one buffer, one sendmsg)
+  bool writing_ = false;
   bool open_ = true;
 };
 
