@@ -170,9 +170,9 @@ void NotificationService::push(const Notification& n) {
   ports_.live.publish({"notification", n.chat_id, json::serialize(notification_json(n)), {n.user_id}, ""});
 }
 
-Result<int> NotificationService::run_due_checks() {
+Result<int> NotificationService::run_due_checks(int limit) {
   const auto now = ports_.clock.now_ms();
-  auto due = ports_.store.due(now, kChecksPerRun);
+  auto due = ports_.store.due(now, limit);
   if (!due) return fail(due.error());
   for (const auto& check : *due) {
     auto digest = ports_.digests.digest(check.chat_id, check.user_id);

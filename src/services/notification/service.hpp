@@ -69,8 +69,8 @@ class NotificationService {
   // one event. The checks of several messages to one chat are scheduled in one write per
   // member, however many messages (a batch grows when the consumer falls behind).
   Result<void> handle(std::span<const DomainEvent> events);
-  // Runs the message checks that are due; returns how many ran.
-  Result<int> run_due_checks();
+  // Runs at most `limit` of the message checks that are due; returns how many ran.
+  Result<int> run_due_checks(int limit = kChecksPerRun);
   // Mails each offline user with unread notifications a digest; returns mails sent.
   Result<int> send_digests();
   const NotificationConfig& config() const { return config_; }
