@@ -4,7 +4,7 @@
 // A client upgrades `GET /ws?group=G`; every text frame it sends goes to every connection of
 // G, itself included. N I/O threads (default: one per core, as Parley's
 // PARLEY_IO_THREADS=0), each with an io_context of its own, as Parley's server: connections
-// are dealt to them round robin; each connection runs on its own strand.
+// are dealt to them round robin; each connection runs on its context's one thread.
 
 #include <charconv>
 #include <csignal>
@@ -21,7 +21,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "ceiling/groups.hpp"
@@ -36,16 +35,16 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::vector<std::uniq
                                   ceiling::Groups& groups) {
   for (std::size_t next = 0;; ++next) {
     boost::system::error_code ec;
-    tcp::socket socket(asio::make_strand(*contexts[next % contexts.size()]));
+    tcp::socket socket(*contexts[next % contexts.size()]);
     co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) continue;                           // e.g. out of descriptors: the next attempt may succeed
     socket.set_option(tcp::no_delay(true), ec); // as Parley's: small frames leave at once
-    const auto strand = socket.get_executor();
+    const auto executor = socket.get_executor();
     auto session = std::make_shared<ceiling::Session>(std::move(socket), groups);
     // The lambda, and the session it holds, live as long as the session's coroutine.
     asio::co_spawn(
-        strand, [session]() { return session->run(); }, asio::detached);
+        executor, [session]() { return session->run(); }, asio::detached);
   }
 }
 

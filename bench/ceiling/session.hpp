@@ -1,5 +1,5 @@
 #pragma once
-// One connection of the ceiling server, on its own strand: reads the HTTP request, upgrades
+// One connection of the ceiling server, on its context's one thread: reads the HTTP request, upgrades
 // `GET /ws?group=G` (anything else gets 200 "ok", which is the readiness check), greets with
 // {"type":"hello"}, joins G, then broadcasts every text frame it reads to G. Outbound frames
 // wait in a queue with exactly one write in flight, which carries every frame queued when it
@@ -21,7 +21,7 @@ namespace ceiling {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  // `socket`'s executor is the connection's strand.
+  // `socket`'s executor is its io_context's, run by one thread.
   Session(boost::asio::ip::tcp::socket socket, Groups& groups);
 
   boost::asio::awaitable<void> run();
@@ -29,12 +29,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void send(std::vector<Frame> frames);
 
  private:
-  void write_front(); // on the strand, with a frame queued and none in flight
+  void write_front(); // on its thread, with a frame queued and none in flight
   void wrote(boost::beast::error_code ec);
 
   boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
   Groups& groups_;
-  std::deque<Frame> queue_; // on the strand only
+  std::deque<Frame> queue_; // on its thread only
   std::string batch_;       // the write in flight: its frames joined (one buffer, one sendmsg)
   bool writing_ = false;
   bool open_ = true;

@@ -103,7 +103,7 @@ struct RealtimeService::Peer {
   std::int64_t refilled_ms = 0;
   std::unordered_map<std::string, std::int64_t> typing_sent_ms;
   std::int64_t expires_at_s = 0;
-  asio::steady_timer expiry; // on the connection's strand, like expires_at_s
+  asio::steady_timer expiry; // on the connection's network thread, like expires_at_s
   // Sends queued for the message service: client_id -> the frame's id (under mutex_).
   std::unordered_map<std::string, json::value> queued;
 

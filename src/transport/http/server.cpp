@@ -17,7 +17,6 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -142,7 +141,7 @@ class ConnectionSlot {
 };
 
 // One connection: reads requests, runs each through the pipeline on the blocking
-// pool, writes the response; everything else happens on the connection's strand.
+// pool, writes the response; everything else happens on the connection's network thread.
 // `Stream` is a beast::tcp_stream, or a TlsStream over one (ServerConfig::tls): a template
 // rather than a stream that may be either, so that plain connections run the code they
 // always ran and hold no TLS state.
@@ -347,8 +346,9 @@ asio::awaitable<bool> HttpSession<Stream>::write(Response res, unsigned version,
 asio::awaitable<void> Server::Core::accept_loop() {
   for (;;) {
     error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(next_context()),
-                                                         asio::redirect_error(asio::use_awaitable, ec));
+    // On its context's executor, no strand: that context's one thread runs the connection's
+    // every handler, in order, with no lock to take.
+    tcp::socket socket = co_await acceptor_.async_accept(next_context(), asio::redirect_error(asio::use_awaitable, ec));
     if (stopping_) co_return;
     if (ec) {
       // Out of descriptors or a transient failure: back off instead of spinning.

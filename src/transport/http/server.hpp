@@ -1,7 +1,7 @@
 #pragma once
-// The HTTP/1.1 server: one io_context on N threads, a strand and a coroutine per
-// connection, keep-alive, size limits, read and idle deadlines, and a blocking pool
-// on which handlers run (they hash passwords and call stores).
+// The HTTP/1.1 server: N network threads, each running an io_context of its own, a
+// coroutine per connection on one of them (round robin), keep-alive, size limits, read and idle deadlines, and a
+// blocking pool on which handlers run (they hash passwords and call stores).
 //
 // Shutdown (stop(), SIGTERM, SIGINT): stop accepting, mark not ready, close idle
 // connections, let in-flight requests finish (answered with `Connection: close`),

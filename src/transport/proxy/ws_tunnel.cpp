@@ -95,7 +95,7 @@ struct WsTunnel::State {
 };
 
 // One client connection and its node connection. Everything runs on the client connection's
-// strand (the node socket is created on it), so no member needs a lock.
+// network thread (the node socket is created on its executor), so no member needs a lock.
 class Tunnel : public std::enable_shared_from_this<Tunnel> {
  public:
   Tunnel(std::shared_ptr<WsTunnel::State> state, beast::tcp_stream client, std::shared_ptr<void> slot, std::uint64_t id)

@@ -57,7 +57,7 @@ using BeastRequest = boost::beast::http::request<boost::beast::http::string_body
 // 34 KiB) and a beast::tcp_stream; only those who configure TLS pay for it.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // Called on the connection's strand for every text frame; must not block.
+  // Called on the connection's network thread for every text frame; must not block.
   using OnText = std::function<void(std::string&&)>;
 
   virtual ~Connection() = default;
