@@ -68,7 +68,10 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
 // `group` is the consumer's group name (its opaque).
 void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions, void* group) {
   std::string list;
-  for (int i = 0; i < partitions->cnt; ++i) list += (i ? "," : "") + std::to_string(partitions->elems[i].partition);
+  for (int i = 0; i < partitions->cnt; ++i) {
+    if (i) list += ',';
+    list += std::to_string(partitions->elems[i].partition);
+  }
   const bool assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
   kLog.info(assigned ? "partitions assigned" : "partitions revoked",
             {{"group", *static_cast<const std::string*>(group)}, {"partitions", list}});

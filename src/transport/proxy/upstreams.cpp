@@ -8,7 +8,9 @@ namespace parley::proxy {
 namespace {
 
 tl::unexpected<Error> invalid(std::string_view url, std::string_view why) {
-  return fail(Error::invalid("invalid_upstream", "'" + std::string(url) + "': " + std::string(why)));
+  std::string text = "'";
+  text.append(url).append("': ").append(why);
+  return fail(Error::invalid("invalid_upstream", std::move(text)));
 }
 
 } // namespace
