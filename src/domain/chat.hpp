@@ -17,6 +17,12 @@ constexpr std::string_view to_string(Role r) {
 }
 std::optional<Role> parse_role(std::string_view text);
 
+// A chat's newest activity (a message), which orders chat lists.
+struct ChatActivity {
+  std::string chat_id;
+  std::int64_t at_ms = 0;
+};
+
 // The key that makes a 1:1 chat unique for an unordered pair of users.
 std::string direct_key(std::string_view user_a, std::string_view user_b);
 

@@ -49,6 +49,12 @@ class ChatStore {
   virtual Result<void> update(const Chat& chat) = 0;
   // Moves last_activity_ms forward (never back).
   virtual Result<void> touch(std::string_view chat_id, std::int64_t activity_ms) = 0;
+  // touch() for each chat, as one write where the adapter can; unknown chats are skipped.
+  virtual Result<void> touch_all(const std::vector<domain::ChatActivity>& chats) {
+    for (const auto& c : chats)
+      if (auto r = touch(c.chat_id, c.at_ms); !r && r.error().code != "chat_not_found") return r;
+    return {};
+  }
 
   virtual Result<std::optional<Member>> member(std::string_view chat_id, std::string_view user_id) = 0;
   virtual Result<std::vector<Member>> members(std::string_view chat_id) = 0;

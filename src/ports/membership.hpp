@@ -22,6 +22,12 @@ class Membership {
   virtual Result<std::vector<std::string>> contacts(std::string_view user_id) = 0;
   // Records activity (a new message) so chat lists order by it.
   virtual Result<void> touch(std::string_view chat_id, std::int64_t at_ms) = 0;
+  // touch() for each chat, as one write where the service can; unknown chats are skipped.
+  virtual Result<void> touch_all(const std::vector<domain::ChatActivity>& chats) {
+    for (const auto& c : chats)
+      if (auto r = touch(c.chat_id, c.at_ms); !r && r.error().code != "chat_not_found") return r;
+    return {};
+  }
 };
 
 } // namespace parley

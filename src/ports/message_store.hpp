@@ -26,6 +26,14 @@ struct Cursor {
   std::int64_t delivered_seq = 0;
 };
 
+// One advance(): the user's cursors in the chat move forward to these seqs.
+struct CursorMove {
+  std::string chat_id;
+  std::string user_id;
+  std::int64_t read_seq = 0;
+  std::int64_t delivered_seq = 0;
+};
+
 struct Reaction {
   std::string message_id;
   std::string user_id;
@@ -68,6 +76,13 @@ class MessageStore {
   // Moves the cursor forward only; returns the cursor after the move.
   virtual Result<Cursor> advance(std::string_view chat_id, std::string_view user_id, std::int64_t read_seq,
                                  std::int64_t delivered_seq) = 0;
+  // advance() for each move, in order, as one write where the adapter can: one result per move.
+  virtual std::vector<Result<Cursor>> advance_all(const std::vector<CursorMove>& moves) {
+    std::vector<Result<Cursor>> out;
+    out.reserve(moves.size());
+    for (const auto& m : moves) out.push_back(advance(m.chat_id, m.user_id, m.read_seq, m.delivered_seq));
+    return out;
+  }
   // Live messages with seq > after_seq not sent by user_id.
   virtual Result<std::int64_t> count_unread(std::string_view chat_id, std::string_view user_id,
                                             std::int64_t after_seq) = 0;

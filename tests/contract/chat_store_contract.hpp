@@ -276,6 +276,17 @@ TEST_P(ChatStoreContract, TouchMovesActivityForwardOnly) {
   EXPECT_EQ(r.error().code, "chat_not_found");
 }
 
+TEST_P(ChatStoreContract, TouchAllMovesEachChatForwardOnlyAndSkipsUnknownChats) {
+  group("g1", {"owner"}, 1000);
+  group("g2", {"owner"}, 8000);
+  ASSERT_TRUE(store().touch_all({{"g1", 5000}, {"nope", 9000}, {"g2", 7000}, {"g1", 4000}}));
+  EXPECT_EQ(find("g1").value().last_activity_ms, 5000);
+  EXPECT_EQ(find("g2").value().last_activity_ms, 8000);
+  EXPECT_FALSE(find("nope").has_value());
+  ASSERT_TRUE(store().touch_all({}));
+  EXPECT_EQ(list("owner", std::nullopt, 10), (std::vector<std::string>{"g2", "g1"}));
+}
+
 TEST_P(ChatStoreContract, ChatsOfListsOnlyTheUsersChatsNewestActivityFirst) {
   group("g1", {"u", "x"}, 1000);
   group("g2", {"x"}, 9000); // not u's

@@ -458,6 +458,25 @@ TEST_P(MessageStoreContract, CursorsStartAtZeroAndOnlyMoveForward) {
   EXPECT_EQ(store().cursor("c2", "bob").value().read_seq, 0);
 }
 
+TEST_P(MessageStoreContract, AdvanceAllMovesEachCursorInOrderForwardOnly) {
+  ASSERT_TRUE(store().advance("c1", "bob", 2, 2));
+  auto moved =
+      store().advance_all({{"c1", "bob", 5, 5}, {"c1", "carol", 0, 3}, {"c1", "bob", 1, 7}, {"c2", "bob", 4, 4}});
+  ASSERT_EQ(moved.size(), 4u);
+  for (const auto& m : moved) ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(moved[0]->read_seq, 5);
+  EXPECT_EQ(moved[0]->delivered_seq, 5);
+  EXPECT_EQ(moved[1]->read_seq, 0);
+  EXPECT_EQ(moved[1]->delivered_seq, 3);
+  EXPECT_EQ(moved[2]->read_seq, 5); // after the first move of the same cursor
+  EXPECT_EQ(moved[2]->delivered_seq, 7);
+  EXPECT_EQ(moved[3]->read_seq, 4);
+  EXPECT_EQ(store().cursor("c1", "bob").value().delivered_seq, 7);
+  EXPECT_EQ(store().cursor("c1", "carol").value().delivered_seq, 3);
+  EXPECT_EQ(store().cursor("c2", "bob").value().read_seq, 4);
+  EXPECT_TRUE(store().advance_all({}).empty());
+}
+
 TEST_P(MessageStoreContract, CountUnreadSkipsOwnAndDeletedMessages) {
   send("c1", "alice"); // 1
   send("c1", "bob");   // 2 (bob's own)

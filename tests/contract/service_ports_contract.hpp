@@ -400,6 +400,14 @@ TEST_P(MembershipContract, TouchMovesTheActivityForwardOnly) {
   EXPECT_EQ((*world().chat_store.find(team_))->last_activity_ms, later);
 }
 
+TEST_P(MembershipContract, TouchAllMovesEachChatForwardAndSkipsUnknownChats) {
+  const auto before = world().chat_store.find(team_);
+  ASSERT_TRUE(before && before->has_value());
+  const std::int64_t later = (*before)->last_activity_ms + 60'000;
+  ASSERT_TRUE(ports().membership().touch_all({{"no-such-chat", later}, {team_, later}, {team_, later - 30'000}}));
+  EXPECT_EQ((*world().chat_store.find(team_))->last_activity_ms, later);
+}
+
 TEST_P(MembershipContract, TouchingNoSuchChatIsChatNotFound) {
   for (const std::string chat : {"no-such-chat", "", "a/b"}) {
     SCOPED_TRACE(chat);

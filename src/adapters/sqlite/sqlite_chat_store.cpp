@@ -154,15 +154,32 @@ Result<void> SqliteChatStore::update(const Chat& chat) {
   return {};
 }
 
+namespace {
+constexpr const char* kTouch = "UPDATE chat_chats SET last_activity_ms = max(last_activity_ms, ?) WHERE id = ?";
+} // namespace
+
 Result<void> SqliteChatStore::touch(std::string_view chat_id, std::int64_t activity_ms) {
   auto conn = db_.lock();
   // The row counts as changed even when max() keeps the old value, so changes() == 0
   // means only "no such chat".
-  Statement st(conn, "UPDATE chat_chats SET last_activity_ms = max(last_activity_ms, ?) WHERE id = ?");
+  Statement st(conn, kTouch);
   st.bind_int64(1, activity_ms).bind_text(2, chat_id);
   if (auto r = st.run(); !r) return fail(r.error());
   if (conn.changes() == 0) return fail(chat_not_found());
   return {};
+}
+
+Result<void> SqliteChatStore::touch_all(const std::vector<domain::ChatActivity>& chats) {
+  auto conn = db_.lock();
+  auto tx = Transaction::begin(conn);
+  if (!tx) return fail(tx.error());
+  Statement st(conn, kTouch);
+  for (const auto& c : chats) {
+    st.reset();
+    st.bind_int64(1, c.at_ms).bind_text(2, c.chat_id);
+    if (auto r = st.run(); !r) return fail(r.error());
+  }
+  return tx->commit();
 }
 
 Result<std::optional<Member>> SqliteChatStore::member(std::string_view chat_id, std::string_view user_id) {

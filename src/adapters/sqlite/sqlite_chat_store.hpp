@@ -25,6 +25,8 @@ class SqliteChatStore final : public ChatStore {
   // not_found "chat_not_found" for an unknown chat (also from touch).
   Result<void> update(const Chat& chat) override;
   Result<void> touch(std::string_view chat_id, std::int64_t activity_ms) override;
+  // One transaction for all the chats.
+  Result<void> touch_all(const std::vector<domain::ChatActivity>& chats) override;
 
   Result<std::optional<Member>> member(std::string_view chat_id, std::string_view user_id) override;
   // Ordered by joined_at_ms, then user_id.

@@ -287,22 +287,42 @@ Result<Cursor> SqliteMessageStore::cursor(std::string_view chat_id, std::string_
   return Cursor{st.column_int64(0), st.column_int64(1)};
 }
 
-Result<Cursor> SqliteMessageStore::advance(std::string_view chat_id, std::string_view user_id, std::int64_t read_seq,
-                                           std::int64_t delivered_seq) {
-  const std::int64_t read = std::max<std::int64_t>(read_seq, 0);
-  const std::int64_t delivered = std::max(delivered_seq, read);
-  auto conn = db_.lock();
+namespace {
+
+Result<Cursor> advance_one(Connection& conn, const CursorMove& move) {
+  const std::int64_t read = std::max<std::int64_t>(move.read_seq, 0);
+  const std::int64_t delivered = std::max(move.delivered_seq, read);
   Statement st(conn,
                "INSERT INTO message_cursors (chat_id, user_id, read_seq, delivered_seq) VALUES (?1, ?2, ?3, ?4) "
                "ON CONFLICT (chat_id, user_id) DO UPDATE SET read_seq = max(read_seq, excluded.read_seq), "
                "delivered_seq = max(delivered_seq, excluded.delivered_seq) RETURNING read_seq, delivered_seq");
-  st.bind_text(1, chat_id).bind_text(2, user_id).bind_int64(3, read).bind_int64(4, delivered);
+  st.bind_text(1, move.chat_id).bind_text(2, move.user_id).bind_int64(3, read).bind_int64(4, delivered);
   auto row = st.step();
   if (!row) return fail(row.error());
   if (!*row) return fail(Error::internal("sqlite: cursor upsert returned no row"));
   Cursor c{st.column_int64(0), st.column_int64(1)};
   if (auto r = st.run(); !r) return fail(r.error());
   return c;
+}
+
+} // namespace
+
+Result<Cursor> SqliteMessageStore::advance(std::string_view chat_id, std::string_view user_id, std::int64_t read_seq,
+                                           std::int64_t delivered_seq) {
+  auto conn = db_.lock();
+  return advance_one(conn, {std::string(chat_id), std::string(user_id), read_seq, delivered_seq});
+}
+
+std::vector<Result<Cursor>> SqliteMessageStore::advance_all(const std::vector<CursorMove>& moves) {
+  auto conn = db_.lock();
+  auto tx = Transaction::begin(conn);
+  if (!tx) return std::vector<Result<Cursor>>(moves.size(), fail(tx.error()));
+  std::vector<Result<Cursor>> out;
+  out.reserve(moves.size());
+  for (const auto& m : moves) out.push_back(advance_one(conn, m));
+  if (auto r = tx->commit(); !r)
+    for (auto& o : out) o = fail(r.error());
+  return out;
 }
 
 Result<std::int64_t> SqliteMessageStore::count_unread(std::string_view chat_id, std::string_view user_id,

@@ -42,6 +42,8 @@ class SqliteMessageStore final : public MessageStore {
   // Each seq only grows; reading implies delivery, so delivered_seq >= read_seq after.
   Result<Cursor> advance(std::string_view chat_id, std::string_view user_id, std::int64_t read_seq,
                          std::int64_t delivered_seq) override;
+  // One transaction for all the moves.
+  std::vector<Result<Cursor>> advance_all(const std::vector<CursorMove>& moves) override;
   Result<std::int64_t> count_unread(std::string_view chat_id, std::string_view user_id,
                                     std::int64_t after_seq) override;
 

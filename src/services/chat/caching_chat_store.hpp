@@ -31,6 +31,7 @@ class CachingChatStore final : public ChatStore {
   Result<void> touch(std::string_view chat_id, std::int64_t activity_ms) override {
     return store_.touch(chat_id, activity_ms);
   }
+  Result<void> touch_all(const std::vector<domain::ChatActivity>& chats) override { return store_.touch_all(chats); }
 
   Result<std::optional<Member>> member(std::string_view chat_id, std::string_view user_id) override;
   Result<std::vector<Member>> members(std::string_view chat_id) override;

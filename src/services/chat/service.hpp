@@ -59,6 +59,7 @@ class ChatDirectory final : public Membership {
   Result<std::vector<std::string>> member_ids(std::string_view chat_id) override;
   Result<std::vector<std::string>> contacts(std::string_view user_id) override;
   Result<void> touch(std::string_view chat_id, std::int64_t at_ms) override;
+  Result<void> touch_all(const std::vector<domain::ChatActivity>& chats) override { return chats_.touch_all(chats); }
 
  private:
   ChatStore& chats_;

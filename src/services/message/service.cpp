@@ -244,9 +244,15 @@ void MessageService::write(std::vector<QueuedSend>& batch) {
     }
   }
   live_.publish(live);
-  for (const auto& [chat, at] : active) (void)membership_.touch(chat, at);
+  std::vector<domain::ChatActivity> touched;
+  touched.reserve(active.size());
+  for (const auto& [chat, at] : active) touched.push_back({chat, at});
+  (void)membership_.touch_all(touched);
   // The sender has read what they sent.
-  for (const auto& [key, seq] : read) (void)messages_.advance(key.first, key.second, seq, seq);
+  std::vector<CursorMove> moves;
+  moves.reserve(read.size());
+  for (const auto& [key, seq] : read) moves.push_back({key.first, key.second, seq, seq});
+  (void)messages_.advance_all(moves);
   for (std::size_t i = 0; i < batch.size(); ++i)
     if (batch[i].reply) batch[i].reply->set_value(std::move(results[i]));
 }
@@ -309,7 +315,7 @@ Result<Cursor> MessageService::advance(std::string_view me, std::string_view cha
   if (!last) return fail(last.error());
   if (read > *last || delivered > *last)
     return fail(Error::unprocessable("invalid_seq", "seq is beyond the chat's last message"));
-  auto cursor = messages_.advance(chat_id, me, read, delivered);
+  auto cursor = cursor_moves_.run({std::string(chat_id), std::string(me), read, delivered});
   if (cursor && read > 0)
     events_.append({ids_.next(), "message.read", std::string(chat_id),
                     json({{"chat_id", chat_id}, {"user_id", me}, {"read_seq", cursor->read_seq}})});

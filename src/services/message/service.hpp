@@ -6,7 +6,8 @@
 // Sends are checked on the caller's thread, then stored by one writer thread in batches
 // (group commit: MessageStore::append_all), which also publishes them, in seq order per chat.
 // send() waits for its batch; submit() does not: the sender's connections learn the outcome
-// from the live events (message.new, kSendStored, kSendRejected).
+// from the live events (message.new, kSendStored, kSendRejected). Receipts of concurrent
+// callers are stored together too (GroupCommit, on the callers' threads).
 
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +23,7 @@
 #include <boost/json/object.hpp>
 
 #include "core/clock.hpp"
+#include "core/group_commit.hpp"
 #include "core/ids.hpp"
 #include "ports/attachments.hpp"
 #include "ports/event_bus.hpp"
@@ -126,6 +128,9 @@ class MessageService final : public MessageDigest, public Messaging {
   AttachmentCheck& attachments_;
   const Clock& clock_;
   IdGen& ids_;
+  // Receipts of concurrent callers, stored together (MessageStore::advance_all).
+  GroupCommit<CursorMove, Result<Cursor>> cursor_moves_{
+      [this](const std::vector<CursorMove>& moves) { return messages_.advance_all(moves); }};
   std::mutex queue_mutex_;
   std::condition_variable queue_changed_;
   std::deque<QueuedSend> queue_;
