@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "account_store_contract.hpp"
 #include "adapters/sqlite/database.hpp"
@@ -218,17 +220,43 @@ TEST(SqliteMigrations, AnExclusiveConnectionKeepsItsLockAndItsData) {
   {
     SqliteDatabase db(path, SqliteDatabase::Locking::exclusive);
     ASSERT_TRUE(db.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7);"));
-    auto conn = db.lock();
-    Statement mode(conn, "PRAGMA locking_mode");
-    ASSERT_TRUE(mode.step().value_or(false));
-    EXPECT_EQ(mode.column_text(0), "exclusive");
-    EXPECT_FALSE(fs::exists(dir.path() / "parley.db-shm")); // the WAL index is in memory
+    // Nobody else opens the file meanwhile, exclusively or not.
+    EXPECT_THROW(SqliteDatabase(path, SqliteDatabase::Locking::exclusive), std::runtime_error);
+    EXPECT_THROW(SqliteDatabase(path, SqliteDatabase::Locking::shared), std::runtime_error);
+  }
+  {
+    // Shared users share, and keep an exclusive one out.
+    SqliteDatabase a(path);
+    SqliteDatabase b(path);
+    EXPECT_THROW(SqliteDatabase(path, SqliteDatabase::Locking::exclusive), std::runtime_error);
   }
   SqliteDatabase again(path);
   auto conn = again.lock();
   Statement st(conn, "SELECT x FROM t");
   ASSERT_TRUE(st.step().value_or(false));
   EXPECT_EQ(st.column_int64(0), 7);
+}
+
+TEST(SqliteCheckpoints, RunOffTheCommitPathAndTheWalIsReusedFromItsStart) {
+  TempDir dir;
+  SqliteDatabase db((dir.path() / "parley.db").string(), SqliteDatabase::Locking::exclusive);
+  ASSERT_TRUE(db.exec("CREATE TABLE t (x BLOB)"));
+  // 24 MiB in 1 MiB commits: past the RESTART threshold (16 MiB).
+  for (int i = 0; i < 24; ++i) ASSERT_TRUE(db.exec("INSERT INTO t VALUES (zeroblob(1048576))"));
+  // Commits go on until one finds the WAL checkpointed and starts it over (small again).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (db.checkpoint_stats().wal_pages >= Checkpointer::kCheckpointPages &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_TRUE(db.exec("INSERT INTO t VALUES (1)"));
+  }
+  const auto stats = db.checkpoint_stats();
+  EXPECT_LT(stats.wal_pages, Checkpointer::kCheckpointPages);
+  EXPECT_GE(stats.checkpoints, 1);
+  auto conn = db.lock();
+  Statement count(conn, "SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(count.step().value_or(false));
+  EXPECT_GE(count.column_int64(0), 25);
 }
 
 TEST(SqliteMigrations, UnopenablePathIsAStartupFailure) {

@@ -11,12 +11,14 @@
 // else is `internal`.
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "adapters/sqlite/checkpointer.hpp"
 #include "core/error.hpp"
 
 struct sqlite3;
@@ -51,9 +53,11 @@ class SqliteDatabase {
   // (":memory:" for a private in-memory database), sets the pragmas and migrates the
   // schema. Throws std::runtime_error when that fails: a start-up failure.
   //
-  // Locking::exclusive: this process is the file's only user (the embedded server): no file
-  // lock is taken per transaction, and another process opening the file fails instead of
-  // sharing it. Locking::shared lets several connections, in any process, share the file.
+  // Locking::exclusive: this object is the file's only user (the embedded server): another
+  // one opening the file, in any process, fails instead of sharing it (an flock held while
+  // this object lives). Locking::shared lets several connections, in any process, share
+  // the file (each takes a shared flock, so none opens while an exclusive one is open).
+  // A database on a file checkpoints its WAL on a thread of its own (see Checkpointer).
   enum class Locking { shared, exclusive };
   explicit SqliteDatabase(const std::string& path, Locking locking = Locking::shared);
   ~SqliteDatabase();
@@ -66,11 +70,16 @@ class SqliteDatabase {
   Result<void> exec(std::string_view sql);
   // The schema version recorded in the file (PRAGMA user_version).
   Result<int> user_version();
+  // Checkpoints run off the commit path, and the WAL's size after the last commit (tests);
+  // zeros for a database in memory.
+  Checkpointer::Stats checkpoint_stats() const;
 
  private:
   std::mutex mutex_;
+  int lock_fd_ = -1; // holds the flock, for a file
   sqlite3* db_ = nullptr;
   StatementCache statements_;
+  std::unique_ptr<Checkpointer> checkpointer_; // for a file
 };
 
 // Translates a failed sqlite call into an Error; `context` says what was attempted.
