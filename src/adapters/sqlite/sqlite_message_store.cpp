@@ -69,17 +69,17 @@ Result<std::optional<Message>> select_by_id(Connection& conn, std::string_view c
 Error message_not_found() { return Error::not_found("message_not_found", "no such message"); }
 
 // The chat's next seq: bumps (or starts at 1) its row in message_sequences. Must run in
-// the caller's transaction, so a rollback returns the seq.
+// the caller's transaction, so a rollback returns the seq. A read and a write rather than one
+// upsert with RETURNING, which buffers its row in a temporary b-tree opened per call (profiled).
 Result<std::int64_t> next_seq(Connection& conn, std::string_view chat_id) {
-  Statement st(conn,
-               "INSERT INTO message_sequences (chat_id, last_seq) VALUES (?, 1) "
-               "ON CONFLICT (chat_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq");
-  st.bind_text(1, chat_id);
-  auto row = st.step();
+  Statement last(conn, "SELECT last_seq FROM message_sequences WHERE chat_id = ?");
+  last.bind_text(1, chat_id);
+  auto row = last.step();
   if (!row) return fail(row.error());
-  if (!*row) return fail(Error::internal("sqlite: sequence upsert returned no row"));
-  const std::int64_t seq = st.column_int64(0);
-  if (auto r = st.run(); !r) return fail(r.error());
+  const std::int64_t seq = (*row ? last.column_int64(0) : 0) + 1;
+  Statement bump(conn, "INSERT OR REPLACE INTO message_sequences (chat_id, last_seq) VALUES (?, ?)");
+  bump.bind_text(1, chat_id).bind_int64(2, seq);
+  if (auto r = bump.run(); !r) return fail(r.error());
   return seq;
 }
 
@@ -103,13 +103,15 @@ Result<void> insert_message(Connection& conn, const Message& m) {
     }
     return fail(r.error());
   }
-  // The keys are read by SQLite from the JSON the message service wrote.
-  Statement keys(conn,
-                 "INSERT OR IGNORE INTO message_attachments (chat_id, media_key, message_id) "
-                 "SELECT ?1, json_extract(value, '$.key'), ?2 FROM json_each(?3) "
-                 "WHERE json_type(value, '$.key') = 'text'");
-  keys.bind_text(1, m.chat_id).bind_text(2, m.id).bind_text(3, m.attachments_json);
-  if (auto r = keys.run(); !r) return fail(r.error());
+  if (m.attachments_json != "[]") {
+    // The keys are read by SQLite from the JSON the message service wrote.
+    Statement keys(conn,
+                   "INSERT OR IGNORE INTO message_attachments (chat_id, media_key, message_id) "
+                   "SELECT ?1, json_extract(value, '$.key'), ?2 FROM json_each(?3) "
+                   "WHERE json_type(value, '$.key') = 'text'");
+    keys.bind_text(1, m.chat_id).bind_text(2, m.id).bind_text(3, m.attachments_json);
+    if (auto r = keys.run(); !r) return fail(r.error());
+  }
   Statement mention(conn, "INSERT INTO message_mentions (message_id, position, user_id) VALUES (?, ?, ?)");
   for (std::size_t i = 0; i < m.mentions.size(); ++i) {
     mention.reset();
@@ -292,25 +294,32 @@ namespace {
 Result<Cursor> advance_one(Connection& conn, const CursorMove& move) {
   const std::int64_t read = std::max<std::int64_t>(move.read_seq, 0);
   const std::int64_t delivered = std::max(move.delivered_seq, read);
-  Statement st(conn,
-               "INSERT INTO message_cursors (chat_id, user_id, read_seq, delivered_seq) VALUES (?1, ?2, ?3, ?4) "
-               "ON CONFLICT (chat_id, user_id) DO UPDATE SET read_seq = max(read_seq, excluded.read_seq), "
-               "delivered_seq = max(delivered_seq, excluded.delivered_seq) RETURNING read_seq, delivered_seq");
-  st.bind_text(1, move.chat_id).bind_text(2, move.user_id).bind_int64(3, read).bind_int64(4, delivered);
-  auto row = st.step();
+  // Read, then written only if it moves (most receipts of a busy chat do, the sender's own
+  // cursor after a send always does); no RETURNING, which costs a temporary b-tree per call.
+  Statement current(conn, "SELECT read_seq, delivered_seq FROM message_cursors WHERE chat_id = ? AND user_id = ?");
+  current.bind_text(1, move.chat_id).bind_text(2, move.user_id);
+  auto row = current.step();
   if (!row) return fail(row.error());
-  if (!*row) return fail(Error::internal("sqlite: cursor upsert returned no row"));
-  Cursor c{st.column_int64(0), st.column_int64(1)};
-  if (auto r = st.run(); !r) return fail(r.error());
-  return c;
+  const Cursor before = *row ? Cursor{current.column_int64(0), current.column_int64(1)} : Cursor{};
+  const Cursor after{std::max(before.read_seq, read), std::max(before.delivered_seq, delivered)};
+  if (*row && after.read_seq == before.read_seq && after.delivered_seq == before.delivered_seq) return after;
+  Statement write(conn,
+                  "INSERT OR REPLACE INTO message_cursors (chat_id, user_id, read_seq, delivered_seq) "
+                  "VALUES (?, ?, ?, ?)");
+  write.bind_text(1, move.chat_id)
+      .bind_text(2, move.user_id)
+      .bind_int64(3, after.read_seq)
+      .bind_int64(4, after.delivered_seq);
+  if (auto r = write.run(); !r) return fail(r.error());
+  return after;
 }
 
 } // namespace
 
 Result<Cursor> SqliteMessageStore::advance(std::string_view chat_id, std::string_view user_id, std::int64_t read_seq,
                                            std::int64_t delivered_seq) {
-  auto conn = db_.lock();
-  return advance_one(conn, {std::string(chat_id), std::string(user_id), read_seq, delivered_seq});
+  // In a transaction: the read and the write of the cursor must see no other writer between them.
+  return std::move(advance_all({{std::string(chat_id), std::string(user_id), read_seq, delivered_seq}})[0]);
 }
 
 std::vector<Result<Cursor>> SqliteMessageStore::advance_all(const std::vector<CursorMove>& moves) {

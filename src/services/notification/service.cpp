@@ -59,10 +59,12 @@ Result<void> NotificationService::handle(std::span<const DomainEvent> events) {
     Result<void> r;
     if (event.type == "message.created") {
       r = on_message(event, pending);
-    } else if (event.type == "chat.updated" || event.type == "message.read") {
+    } else if (event.type == "message.read") {
+      r = on_read(event, pending);
+    } else if (event.type == "chat.updated") {
       // What the messages before it left to do is done first: the batch stays in order.
       if (auto written = write(pending); !written) return written;
-      r = event.type == "chat.updated" ? on_chat_change(event) : on_read(event);
+      r = on_chat_change(event);
     }
     if (!r && r.error().code == "bad_event") {
       kLog.error("event skipped", {{"event", event.id}, {"type", event.type}, {"error", r.error().message}});
@@ -78,8 +80,8 @@ Result<void> NotificationService::write(Pending& pending) {
   checks.reserve(pending.due.size());
   for (const auto& [key, due] : pending.due) checks.push_back({key.first, key.second, due});
   if (auto ok = ports_.store.schedule(checks); !ok) return ok;
-  // Sending reads the chat up to the sent message (the message service moves the sender's
-  // read cursor there without a message.read event): so are the sender's notifications of it.
+  // What was read (message.read) and what was sent (the message service moves the sender's
+  // read cursor to the sent message without a message.read event) marks notifications read.
   const auto now = ports_.clock.now_ms();
   for (const auto& [key, seq] : pending.read)
     if (auto read = ports_.store.mark_chat_read(key.first, key.second, seq, now); !read) return fail(read.error());
@@ -150,12 +152,13 @@ Result<void> NotificationService::on_chat_change(const DomainEvent& event) {
   return {};
 }
 
-Result<void> NotificationService::on_read(const DomainEvent& event) {
+// Merged with the batch's other reads: scheduling checks and marking notifications read up to
+// a seq commute (a check only creates a notification when it runs, later).
+Result<void> NotificationService::on_read(const DomainEvent& event, Pending& pending) {
   auto payload = parse_payload(event);
   if (!payload) return fail(payload.error());
-  auto marked = ports_.store.mark_chat_read(text_of(*payload, "user_id"), text_of(*payload, "chat_id"),
-                                            int_of(*payload, "read_seq"), ports_.clock.now_ms());
-  if (!marked) return fail(marked.error());
+  auto& seq = pending.read[{text_of(*payload, "user_id"), text_of(*payload, "chat_id")}];
+  seq = std::max(seq, int_of(*payload, "read_seq"));
   return {};
 }
 

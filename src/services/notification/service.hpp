@@ -84,12 +84,12 @@ class NotificationService {
   // What the message.created events of a batch leave to do, merged until written.
   struct Pending {
     std::map<std::pair<std::string, std::string>, std::int64_t> due;  // (user, chat) -> earliest
-    std::map<std::pair<std::string, std::string>, std::int64_t> read; // (sender, chat) -> seq
+    std::map<std::pair<std::string, std::string>, std::int64_t> read; // (reader, chat) -> seq
   };
   Result<void> on_message(const DomainEvent& event, Pending& pending);
   Result<void> write(Pending& pending);
   Result<void> on_chat_change(const DomainEvent& event);
-  Result<void> on_read(const DomainEvent& event);
+  Result<void> on_read(const DomainEvent& event, Pending& pending);
   // Stores a one-off notification (once per dedupe key) and tells the user.
   Result<void> notify_once(Notification n, const std::string& dedupe_key);
   void push(const Notification& n);
