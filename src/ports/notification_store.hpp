@@ -41,6 +41,13 @@ struct MessageCheck {
   std::int64_t due_ms = 0;
 };
 
+// "User user_id has read chat chat_id up to seq up_to_seq."
+struct ChatRead {
+  std::string user_id;
+  std::string chat_id;
+  std::int64_t up_to_seq = 0;
+};
+
 // The newest message of a chat, as a notification shows it.
 struct LatestMessage {
   std::int64_t seq = 0;
@@ -78,9 +85,9 @@ class NotificationStore {
   virtual Result<bool> mark_read(std::string_view user_id, std::string_view id, std::int64_t now_ms) = 0;
   // Marks every unread notification of the user; returns how many.
   virtual Result<std::int64_t> mark_all_read(std::string_view user_id, std::int64_t now_ms) = 0;
-  // Marks the user's unread notifications of the chat about seq <= up_to_seq; returns how many.
-  virtual Result<std::int64_t> mark_chat_read(std::string_view user_id, std::string_view chat_id,
-                                              std::int64_t up_to_seq, std::int64_t now_ms) = 0;
+  // For each read, marks the user's unread notifications of the chat about seq <= up_to_seq,
+  // as one write where the adapter can; returns how many in all.
+  virtual Result<std::int64_t> mark_chats_read(const std::vector<ChatRead>& reads, std::int64_t now_ms) = 0;
   // Unread notifications created before `before_ms` and not handed out by this call
   // before, oldest first; each is handed out once (for the e-mail digest).
   virtual Result<std::vector<Notification>> take_unmailed(std::int64_t before_ms, int limit) = 0;

@@ -142,7 +142,7 @@ TEST_P(NotificationStoreContract, CountingRemovesTheCheck) {
 
 TEST_P(NotificationStoreContract, AfterReadingANewMessageStartsANewNotification) {
   ASSERT_TRUE(count(check("ann"), 1, "n1", 1000));
-  EXPECT_EQ(*store().mark_chat_read("ann", "c1", 1, 1500), 1);
+  EXPECT_EQ(*store().mark_chats_read({{"ann", "c1", 1}}, 1500), 1);
   auto next = count(check("ann"), 2, "n2", 2000, 1);
   ASSERT_TRUE(next && *next);
   EXPECT_EQ((*next)->id, "n2");
@@ -169,12 +169,25 @@ TEST_P(NotificationStoreContract, MarkAllAndMarkChatReadTouchOnlyTheirScope) {
   auto later = note("n4", "ann", "mention", 1000, "c1");
   later.seq = 9;
   ASSERT_TRUE(store().add(later, "k4"));
-  EXPECT_EQ(*store().mark_chat_read("ann", "c1", 8, 2000), 1); // n1 (seq 7); n4 is about seq 9
+  EXPECT_EQ(*store().mark_chats_read({{"ann", "c1", 8}}, 2000), 1); // n1 (seq 7); n4 is about seq 9
   EXPECT_EQ(unread("ann"), 2);
   EXPECT_EQ(*store().mark_all_read("ann", 3000), 2);
   EXPECT_EQ(*store().mark_all_read("ann", 3000), 0);
   EXPECT_EQ(unread("ann"), 0);
   EXPECT_EQ(unread("bob"), 1);
+}
+
+TEST_P(NotificationStoreContract, MarkChatsReadMarksEachReadInItsScopeAndCountsThemAll) {
+  ASSERT_TRUE(store().add(note("n1", "ann", "mention", 1000, "c1"), "k1")); // seq 7
+  ASSERT_TRUE(store().add(note("n2", "ann", "mention", 1000, "c2"), "k2"));
+  ASSERT_TRUE(store().add(note("n3", "bob", "mention", 1000, "c1"), "k3"));
+  ASSERT_TRUE(store().add(note("n4", "cat", "mention", 1000, "c1"), "k4"));
+  EXPECT_EQ(*store().mark_chats_read({{"ann", "c1", 7}, {"bob", "c1", 6}, {"ann", "c2", 9}, {"nobody", "c1", 9}}, 2000),
+            2);
+  EXPECT_EQ(unread("ann"), 0);
+  EXPECT_EQ(unread("bob"), 1); // seq 7 > 6
+  EXPECT_EQ(unread("cat"), 1);
+  EXPECT_EQ(*store().mark_chats_read({}, 3000), 0);
 }
 
 TEST_P(NotificationStoreContract, ListsPageNewestFirstWithoutOverlap) {

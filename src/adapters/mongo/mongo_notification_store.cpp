@@ -266,13 +266,18 @@ Result<std::int64_t> MongoNotificationStore::mark_all_read(std::string_view user
   return mark_each_read(bson_str("user_id", user_id), now_ms);
 }
 
-Result<std::int64_t> MongoNotificationStore::mark_chat_read(std::string_view user_id, std::string_view chat_id,
-                                                            std::int64_t up_to_seq, std::int64_t now_ms) {
-  BsonDoc filter = user_chat(user_id, chat_id);
-  BsonDoc range;
-  range.i64("$gt", 0).i64("$lte", up_to_seq);
-  filter.doc("seq", range);
-  return mark_each_read(filter, now_ms);
+Result<std::int64_t> MongoNotificationStore::mark_chats_read(const std::vector<ChatRead>& reads, std::int64_t now_ms) {
+  std::int64_t marked = 0;
+  for (const auto& read : reads) {
+    BsonDoc filter = user_chat(read.user_id, read.chat_id);
+    BsonDoc range;
+    range.i64("$gt", 0).i64("$lte", read.up_to_seq);
+    filter.doc("seq", range);
+    auto n = mark_each_read(filter, now_ms);
+    if (!n) return n;
+    marked += *n;
+  }
+  return marked;
 }
 
 Result<std::vector<Notification>> MongoNotificationStore::take_unmailed(std::int64_t before_ms, int limit) {

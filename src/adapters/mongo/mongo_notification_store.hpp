@@ -38,8 +38,7 @@ class MongoNotificationStore final : public NotificationStore {
   Result<std::int64_t> unread_count(std::string_view user_id) override;
   Result<bool> mark_read(std::string_view user_id, std::string_view id, std::int64_t now_ms) override;
   Result<std::int64_t> mark_all_read(std::string_view user_id, std::int64_t now_ms) override;
-  Result<std::int64_t> mark_chat_read(std::string_view user_id, std::string_view chat_id, std::int64_t up_to_seq,
-                                      std::int64_t now_ms) override;
+  Result<std::int64_t> mark_chats_read(const std::vector<ChatRead>& reads, std::int64_t now_ms) override;
   // A notification is handed out when its insert into mailings succeeds: once, also when
   // count() adds messages to it afterwards.
   Result<std::vector<Notification>> take_unmailed(std::int64_t before_ms, int limit) override;

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "adapters/sqlite/checkpointer.hpp"
 #include "core/error.hpp"
@@ -140,5 +141,20 @@ class Transaction {
   explicit Transaction(Connection& conn) : conn_(&conn) {}
   Connection* conn_; // null once committed, rolled back or moved from
 };
+
+// `one(conn, item)` for each item, in order, in one transaction (group commit): one result
+// per item; every result is the failure when the transaction cannot begin or commit.
+template <class T, class Item, class One>
+std::vector<Result<T>> each_in_transaction(SqliteDatabase& db, const std::vector<Item>& items, One one) {
+  auto conn = db.lock();
+  auto tx = Transaction::begin(conn);
+  if (!tx) return std::vector<Result<T>>(items.size(), fail(tx.error()));
+  std::vector<Result<T>> out;
+  out.reserve(items.size());
+  for (const auto& item : items) out.push_back(one(conn, item));
+  if (auto r = tx->commit(); !r)
+    for (auto& o : out) o = fail(r.error());
+  return out;
+}
 
 } // namespace parley

@@ -150,15 +150,7 @@ Result<Appended> append_one(Connection& conn, const Message& message) {
 Result<Appended> SqliteMessageStore::append(const Message& message) { return std::move(append_all({message})[0]); }
 
 std::vector<Result<Appended>> SqliteMessageStore::append_all(const std::vector<Message>& messages) {
-  auto conn = db_.lock();
-  auto tx = Transaction::begin(conn);
-  if (!tx) return std::vector<Result<Appended>>(messages.size(), fail(tx.error()));
-  std::vector<Result<Appended>> out;
-  out.reserve(messages.size());
-  for (const auto& m : messages) out.push_back(append_one(conn, m));
-  if (auto r = tx->commit(); !r)
-    for (auto& o : out) o = fail(r.error());
-  return out;
+  return each_in_transaction<Appended>(db_, messages, append_one);
 }
 
 Result<std::optional<Message>> SqliteMessageStore::find(std::string_view chat_id, std::string_view message_id) {
@@ -323,15 +315,7 @@ Result<Cursor> SqliteMessageStore::advance(std::string_view chat_id, std::string
 }
 
 std::vector<Result<Cursor>> SqliteMessageStore::advance_all(const std::vector<CursorMove>& moves) {
-  auto conn = db_.lock();
-  auto tx = Transaction::begin(conn);
-  if (!tx) return std::vector<Result<Cursor>>(moves.size(), fail(tx.error()));
-  std::vector<Result<Cursor>> out;
-  out.reserve(moves.size());
-  for (const auto& m : moves) out.push_back(advance_one(conn, m));
-  if (auto r = tx->commit(); !r)
-    for (auto& o : out) o = fail(r.error());
-  return out;
+  return each_in_transaction<Cursor>(db_, moves, advance_one);
 }
 
 Result<std::int64_t> SqliteMessageStore::count_unread(std::string_view chat_id, std::string_view user_id,

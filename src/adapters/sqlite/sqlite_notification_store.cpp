@@ -189,14 +189,23 @@ Result<std::int64_t> SqliteNotificationStore::mark_all_read(std::string_view use
   return changed_rows(conn, st);
 }
 
-Result<std::int64_t> SqliteNotificationStore::mark_chat_read(std::string_view user_id, std::string_view chat_id,
-                                                             std::int64_t up_to_seq, std::int64_t now_ms) {
+Result<std::int64_t> SqliteNotificationStore::mark_chats_read(const std::vector<ChatRead>& reads, std::int64_t now_ms) {
   auto conn = db_.lock();
+  auto tx = Transaction::begin(conn);
+  if (!tx) return fail(tx.error());
   Statement st(conn,
                "UPDATE notification_notifications SET read_at_ms = ?4 "
                "WHERE user_id = ?1 AND chat_id = ?2 AND read_at_ms = 0 AND seq > 0 AND seq <= ?3");
-  st.bind_text(1, user_id).bind_text(2, chat_id).bind_int64(3, up_to_seq).bind_int64(4, now_ms);
-  return changed_rows(conn, st);
+  std::int64_t marked = 0;
+  for (const auto& read : reads) {
+    st.reset();
+    st.bind_text(1, read.user_id).bind_text(2, read.chat_id).bind_int64(3, read.up_to_seq).bind_int64(4, now_ms);
+    auto n = changed_rows(conn, st);
+    if (!n) return n;
+    marked += *n;
+  }
+  if (auto r = tx->commit(); !r) return fail(r.error());
+  return marked;
 }
 
 Result<std::vector<Notification>> SqliteNotificationStore::take_unmailed(std::int64_t before_ms, int limit) {

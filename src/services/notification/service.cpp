@@ -82,9 +82,10 @@ Result<void> NotificationService::write(Pending& pending) {
   if (auto ok = ports_.store.schedule(checks); !ok) return ok;
   // What was read (message.read) and what was sent (the message service moves the sender's
   // read cursor to the sent message without a message.read event) marks notifications read.
-  const auto now = ports_.clock.now_ms();
-  for (const auto& [key, seq] : pending.read)
-    if (auto read = ports_.store.mark_chat_read(key.first, key.second, seq, now); !read) return fail(read.error());
+  std::vector<ChatRead> reads;
+  reads.reserve(pending.read.size());
+  for (const auto& [key, seq] : pending.read) reads.push_back({key.first, key.second, seq});
+  if (auto marked = ports_.store.mark_chats_read(reads, ports_.clock.now_ms()); !marked) return fail(marked.error());
   pending = {};
   return {};
 }
