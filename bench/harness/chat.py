@@ -67,12 +67,18 @@ def phase(ctx, srv, chats_file, rate: float) -> dict:
                              "--window", str(a.window), "--warmup", str(a.warmup), "--duration", str(a.duration)])
     try:
         reports = [g.wait_event("report", 120 + a.warmup + a.duration) for g in gens]
+        # The generators' whole life (connecting included) against the server's over the same span.
+        generators_cpu = sum(procstat.cpu_seconds(g.pid) for g in gens)
     finally:
         for g in gens:
             g.kill()
     after = procstat.sample(srv.pid)
-    return {**combined(reports, rate), "server_cpu_s": after["cpu_s"] - before["cpu_s"],
-            "server_peak_rss_kib": after["vmhwm_kib"]}
+    out = {**combined(reports, rate), "server_cpu_s": after["cpu_s"] - before["cpu_s"],
+           "generators_cpu_s": generators_cpu, "server_peak_rss_kib": after["vmhwm_kib"]}
+    stored = out["stored"] or 1
+    out["server_us_per_stored"] = out["server_cpu_s"] / stored * 1e6
+    out["generators_us_per_stored"] = generators_cpu / stored * 1e6
+    return out
 
 
 def distributed_phase(ctx, cluster: Cluster, chats_file, rate: float) -> dict:
@@ -159,6 +165,9 @@ FIELDS = [("max.stored_per_s", "stored/s at max", 0), ("max.ack_ms.p50", "ack p5
           ("half.stored_per_s", "stored/s at half", 0), ("half.ack_ms.p50", "ack p50 ms at half", 2),
           ("half.ack_ms.p90", "ack p90 ms at half", 2), ("half.ack_ms.p99", "ack p99 ms at half", 2),
           ("half.ack_ms.max", "ack max ms at half", 1), ("max.server_cpu_s", "server CPU s (max phase)", 1),
+          ("max.generators_cpu_s", "generators CPU s (max phase)", 1),
+          ("max.server_us_per_stored", "server CPU µs per stored message (max)", 0),
+          ("max.generators_us_per_stored", "generators CPU µs per stored message (max)", 0),
           ("max.server_peak_rss_kib", "server peak RSS KiB", 0)]
 
 
