@@ -81,13 +81,15 @@ void Checkpointer::run() {
     int wal_pages = 0;
     int copied = 0;
     int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+    if (rc == SQLITE_OK) {
+      std::lock_guard lock(mutex_);
+      ++checkpoints_;
+    }
     if (rc == SQLITE_OK && wal_pages >= kRestartPages)
       rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_RESTART, &wal_pages, &copied);
     // BUSY: a RESTART that could not get the write lock in time; the next commit asks again.
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
       kLog.error("checkpoint failed", {{"error", std::string(sqlite3_errmsg(db_))}});
-    std::lock_guard lock(mutex_);
-    ++checkpoints_;
   }
 }
 

@@ -39,7 +39,7 @@ class Checkpointer {
   void wal_grew(int pages);
 
   struct Stats {
-    long checkpoints = 0; // run by the thread
+    long checkpoints = 0; // completed by the thread
     int wal_pages = 0;    // in the WAL after the last commit
   };
   Stats stats() const;

@@ -143,9 +143,11 @@ class Transaction {
 };
 
 // `one(conn, item)` for each item, in order, in one transaction (group commit): one result
-// per item; every result is the failure when the transaction cannot begin or commit.
+// per item; every result is the failure when the transaction cannot begin or commit. No items,
+// no transaction (BEGIN IMMEDIATE would take the write lock for nothing).
 template <class T, class Item, class One>
 std::vector<Result<T>> each_in_transaction(SqliteDatabase& db, const std::vector<Item>& items, One one) {
+  if (items.empty()) return {};
   auto conn = db.lock();
   auto tx = Transaction::begin(conn);
   if (!tx) return std::vector<Result<T>>(items.size(), fail(tx.error()));

@@ -170,6 +170,7 @@ Result<void> SqliteChatStore::touch(std::string_view chat_id, std::int64_t activ
 }
 
 Result<void> SqliteChatStore::touch_all(const std::vector<domain::ChatActivity>& chats) {
+  if (chats.empty()) return {};
   auto conn = db_.lock();
   auto tx = Transaction::begin(conn);
   if (!tx) return fail(tx.error());

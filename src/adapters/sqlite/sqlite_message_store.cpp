@@ -286,8 +286,9 @@ namespace {
 Result<Cursor> advance_one(Connection& conn, const CursorMove& move) {
   const std::int64_t read = std::max<std::int64_t>(move.read_seq, 0);
   const std::int64_t delivered = std::max(move.delivered_seq, read);
-  // Read, then written only if it moves (most receipts of a busy chat do, the sender's own
-  // cursor after a send always does); no RETURNING, which costs a temporary b-tree per call.
+  // A read, and a write only when the cursor moves (a repeated receipt does not); no upsert
+  // with RETURNING, which costs a temporary b-tree per call. The caller's transaction keeps
+  // other writers out between the two.
   Statement current(conn, "SELECT read_seq, delivered_seq FROM message_cursors WHERE chat_id = ? AND user_id = ?");
   current.bind_text(1, move.chat_id).bind_text(2, move.user_id);
   auto row = current.step();

@@ -190,6 +190,7 @@ Result<std::int64_t> SqliteNotificationStore::mark_all_read(std::string_view use
 }
 
 Result<std::int64_t> SqliteNotificationStore::mark_chats_read(const std::vector<ChatRead>& reads, std::int64_t now_ms) {
+  if (reads.empty()) return 0; // every batch of the consumer calls this, most with no reads
   auto conn = db_.lock();
   auto tx = Transaction::begin(conn);
   if (!tx) return fail(tx.error());
