@@ -26,3 +26,32 @@ def cpu_seconds(pid: int) -> float:
         fields = f.read().rsplit(")", 1)[1].split()
     # After "(comm)": state is field 3, utime and stime are fields 14 and 15.
     return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of `pid`, of its children that it has reaped, and of every live descendant:
+    a server made of processes, such as PostgreSQL's postmaster and its backends."""
+    parent_of, stat_of = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        parent_of[int(entry)], stat_of[int(entry)] = int(fields[1]), fields
+    if pid not in stat_of:
+        return 0.0
+    root = stat_of[pid]
+    ticks = sum(int(x) for x in root[11:15])  # utime, stime, cutime, cstime
+    tree = {pid}
+    grew = True
+    while grew:
+        grew = False
+        for p, parent in parent_of.items():
+            if parent in tree and p not in tree:
+                tree.add(p)
+                ticks += int(stat_of[p][11]) + int(stat_of[p][12])
+                grew = True
+    return ticks / _TICKS

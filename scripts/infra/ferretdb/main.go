@@ -1,8 +1,13 @@
-// Command parley-ferretdb runs FerretDB v1 (its embeddable package) on the SQLite backend,
-// for Parley's tests and local distributed runs. scripts/infra/ferretdb.sh builds and runs it.
+// Command parley-ferretdb runs FerretDB v1 (its embeddable package) on its PostgreSQL backend
+// (or on SQLite), for Parley's tests and local distributed runs. scripts/infra/ferretdb.sh
+// builds and runs it.
 //
-//	parley-ferretdb -listen 127.0.0.1:27018 -dir /path/to/state/data
+//	parley-ferretdb -listen 127.0.0.1:27018 -postgresql-url 'postgres://ferretdb@/postgres?host=/run/dir'
+//	parley-ferretdb -listen 127.0.0.1:27018 -dir /path/to/state/data   # SQLite
 //	parley-ferretdb -ping 127.0.0.1:27018   # exit 0 once a MongoDB ping answers ok
+//
+// The PostgreSQL backend evaluates equality filters on any field in PostgreSQL; the SQLite
+// backend only those on _id, and decodes every other document of the collection in Go.
 //
 // A plain `go install .../cmd/ferretdb` panics at start (build/version/version.txt is
 // generated at release time and absent from the module); the embeddable package has no
@@ -31,7 +36,8 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27018", "TCP address to listen on")
-	dir := flag.String("dir", "data", "directory for the SQLite files (one per database)")
+	pgURL := flag.String("postgresql-url", "", "PostgreSQL backend: the database's URL")
+	dir := flag.String("dir", "data", "SQLite backend (without -postgresql-url): directory for the files, one per database")
 	level := flag.String("log-level", "info", "log level: debug, info, warn, error")
 	ping := flag.String("ping", "", "instead of serving, send a MongoDB ping to this address and exit 0 if it answers ok")
 	timeout := flag.Duration("timeout", 2*time.Second, "with -ping: dial and round-trip timeout")
@@ -52,22 +58,29 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 
-	abs, err := filepath.Abs(*dir)
-	if err != nil {
-		logger.Error("bad -dir", "error", err)
-		os.Exit(2)
+	config := &ferretdb.Config{
+		Listener:      ferretdb.ListenerConfig{TCP: *listen},
+		Logger:        logger,
+		Handler:       "postgresql",
+		PostgreSQLURL: *pgURL,
 	}
-	if err = os.MkdirAll(abs, 0o755); err != nil {
-		logger.Error("cannot create -dir", "error", err)
-		os.Exit(1)
+	storage := *pgURL
+	if *pgURL == "" {
+		abs, err := filepath.Abs(*dir)
+		if err != nil {
+			logger.Error("bad -dir", "error", err)
+			os.Exit(2)
+		}
+		if err = os.MkdirAll(abs, 0o755); err != nil {
+			logger.Error("cannot create -dir", "error", err)
+			os.Exit(1)
+		}
+		config.Handler, config.PostgreSQLURL = "sqlite", ""
+		config.SQLiteURL = "file:" + abs + "/" // must be an existing directory, ending with '/'
+		storage = abs
 	}
 
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/", // must be an existing directory, ending with '/'
-	})
+	f, err := ferretdb.New(config)
 	if err != nil {
 		logger.Error("cannot start FerretDB", "error", err)
 		os.Exit(1)
@@ -76,7 +89,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	logger.Info("serving", "listen", *listen, "sqlite", abs)
+	logger.Info("serving", "listen", *listen, "backend", config.Handler, "storage", storage)
 	if err = f.Run(ctx); err != nil {
 		logger.Error("FerretDB stopped", "error", err)
 		os.Exit(1)
@@ -111,9 +124,9 @@ func pingMongo(addr string, timeout time.Duration) error {
 	const opMsg = 2013
 	msg := make([]byte, 16+4+1, 16+4+1+len(d))
 	binary.LittleEndian.PutUint32(msg[0:], uint32(cap(msg))) // messageLength
-	binary.LittleEndian.PutUint32(msg[4:], 1)                 // requestID
-	binary.LittleEndian.PutUint32(msg[12:], opMsg)            // opCode; responseTo and flagBits stay 0
-	msg[20] = 0                                               // section kind 0: body
+	binary.LittleEndian.PutUint32(msg[4:], 1)                // requestID
+	binary.LittleEndian.PutUint32(msg[12:], opMsg)           // opCode; responseTo and flagBits stay 0
+	msg[20] = 0                                              // section kind 0: body
 	msg = append(msg, d...)
 	if _, err = conn.Write(msg); err != nil {
 		return err
