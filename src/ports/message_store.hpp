@@ -47,7 +47,8 @@ class MessageStore {
   // message already stored under the same (chat_id, sender_id, client_id).
   virtual Result<Appended> append(const Message& message) = 0;
   // append() for each message, in order, as one write where the adapter can (group commit):
-  // one result per message; a message that fails changes nothing and takes no seq.
+  // one result per message; a message that fails changes nothing and takes no seq. The order
+  // that counts is each chat's: an adapter may write different chats at the same time.
   virtual std::vector<Result<Appended>> append_all(const std::vector<Message>& messages) {
     std::vector<Result<Appended>> out;
     out.reserve(messages.size());

@@ -254,6 +254,59 @@ TEST(MongoMigration, MessagesWithoutAttachmentKeysGetThemAtStart) {
   expect_ok(db.drop());
 }
 
+// The chat's last seq is read from a hint (last_seqs) that can only be behind the messages:
+// messages stored before the hint existed, or a process that stopped between storing a
+// message and moving the hint. Either way the next append stores the next seq, gapless.
+TEST(MongoLastSeq, AHintBehindTheMessagesCostsOneLostInsertAndNoGap) {
+  const std::string url = test_url();
+  if (url.empty()) GTEST_SKIP() << "PARLEY_TEST_MONGO_URL not set";
+  MongoConfig config;
+  config.url = url;
+  MongoPool pool(config);
+  const std::string name = unique_prefix() + "_message";
+  MongoDatabase db(pool, name);
+  MongoMessageStore store(pool, name);
+  expect_ok(store.create_indexes());
+  auto message = [](const char* id) {
+    Message m;
+    m.id = id;
+    m.chat_id = "c1";
+    m.sender_id = "alice";
+    m.client_id = id;
+    m.body = id;
+    m.created_at_ms = 1000;
+    return m;
+  };
+  auto append = [&](const char* id) {
+    auto r = store.append(message(id));
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? r->message.seq : -1;
+  };
+  EXPECT_EQ(append("m1"), 1);
+  EXPECT_EQ(append("m2"), 2);
+  ASSERT_TRUE(db.delete_many("last_seqs", BsonDoc())); // messages older than the hint
+  auto last = store.last_seq("c1");
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last, 2);
+  EXPECT_EQ(append("m3"), 3);
+  // Stopped after storing m4, before moving the hint: the hint says 3, the messages 4.
+  BsonDoc doc;
+  doc.str("_id", "m4").str("chat_id", "c1").i64("seq", 4).str("sender_id", "alice").str("client_id", "m4");
+  doc.str("body", "m4").str("attachments_json", "[]").strings("attachment_keys", {}).str("reply_to", "");
+  doc.strings("mentions", {}).i64("created_at_ms", 1000).i64("edited_at_ms", 0).boolean("deleted", false);
+  doc.i64("deleted_at_ms", 0);
+  ASSERT_TRUE(db.insert_one("messages", doc));
+  EXPECT_EQ(append("m5"), 5);
+  last = store.last_seq("c1");
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last, 5);
+  auto page = store.page("c1", 0, 0, 10);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 5u);
+  for (std::size_t i = 0; i < page->size(); ++i) EXPECT_EQ((*page)[i].seq, static_cast<std::int64_t>(i + 1));
+  expect_ok(db.drop());
+}
+
 // A server that cannot be reached is `unavailable` (retryable), not a crash or a hang.
 TEST(MongoUnavailable, AnUnreachableServerIsUnavailable) {
   MongoConfig config;

@@ -318,16 +318,16 @@ Result<std::vector<std::string>> MongoChatStore::chat_ids_of(std::string_view us
 Result<std::vector<std::string>> MongoChatStore::contacts_of(std::string_view user_id) {
   auto chats = chat_ids_of(user_id);
   if (!chats) return fail(chats.error());
-  std::vector<std::string> out;
-  if (chats->empty()) return out;
-  BsonDoc filter;
-  filter.doc("chat_id", bson_strings("$in", *chats)).doc("user_id", bson_str("$ne", user_id));
-  auto docs = db_.find(kMembers, filter, MongoFind{{}, 0, {"user_id"}});
-  if (!docs) return fail(docs.error());
+  // One equality query per chat rather than one `$in`: FerretDB v1 evaluates an `$in` in its
+  // proxy, over every member document it reads, an equality in the storage.
   std::set<std::string> users;
-  for (const auto& d : *docs) users.insert(d.get_str("user_id"));
-  out.assign(users.begin(), users.end());
-  return out;
+  for (const auto& chat_id : *chats) {
+    auto docs = db_.find(kMembers, bson_str("chat_id", chat_id), MongoFind{{}, 0, {"user_id"}});
+    if (!docs) return fail(docs.error());
+    for (const auto& d : *docs) users.insert(d.get_str("user_id"));
+  }
+  users.erase(std::string(user_id));
+  return std::vector<std::string>(users.begin(), users.end());
 }
 
 Result<std::vector<Chat>> MongoChatStore::chats_of(std::string_view user_id, const std::optional<ChatListCursor>& after,

@@ -1,11 +1,13 @@
 #include "adapters/mongo/mongo_message_store.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <limits>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 namespace parley {
 
@@ -14,9 +16,13 @@ namespace {
 constexpr const char* kMessages = "messages";
 constexpr const char* kCursors = "cursors";
 constexpr const char* kReactions = "reactions";
+constexpr const char* kLastSeqs = "last_seqs"; // _id = chat id: a lower bound of its last seq
 
 // Lost seq races tolerated by one append before it gives up (retryable).
 constexpr int kMaxSeqAttempts = 200;
+
+// Chats of one append_all written at the same time.
+constexpr std::size_t kConcurrentChats = 8;
 
 Message read_message(const BsonDoc& d) {
   Message m;
@@ -156,12 +162,15 @@ Result<Appended> MongoMessageStore::append(const Message& message) {
   const BsonDoc same_client = by_sender(stored.chat_id, stored.sender_id, stored.client_id);
 
   std::lock_guard lock(stripe(stored.chat_id));
+  auto last = last_seq(stored.chat_id);
   for (int attempt = 0; attempt < kMaxSeqAttempts; ++attempt) {
-    auto last = last_seq(stored.chat_id);
     if (!last) return fail(last.error());
     stored.seq = *last + 1;
     auto inserted = db_.insert_one(kMessages, message_doc(stored));
-    if (inserted) return Appended{std::move(stored), true};
+    if (inserted) {
+      note_last_seq(stored.chat_id, stored.seq);
+      return Appended{std::move(stored), true};
+    }
     if (!is_duplicate_key(inserted.error())) return fail(inserted.error());
 
     // Which unique index refused it? FerretDB's error does not say, so ask the data:
@@ -173,8 +182,35 @@ Result<Appended> MongoMessageStore::append(const Message& message) {
     if (!same_id) return fail(same_id.error());
     if (*same_id > 0) return fail(Error::conflict("message_exists", "a message with this id already exists"));
     back_off(attempt);
+    last = stored_last_seq(stored.chat_id); // the hint was behind: another appender won
   }
   return fail(Error::unavailable("seq_contention", "too many concurrent appends to this chat; retry"));
+}
+
+std::vector<Result<Appended>> MongoMessageStore::append_all(const std::vector<Message>& messages) {
+  std::vector<std::vector<std::size_t>> chats; // each chat's messages, in order
+  std::unordered_map<std::string_view, std::size_t> chat_of;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const auto [at, fresh] = chat_of.try_emplace(messages[i].chat_id, chats.size());
+    if (fresh) chats.emplace_back();
+    chats[at->second].push_back(i);
+  }
+  std::vector<std::optional<Result<Appended>>> results(messages.size());
+  std::atomic<std::size_t> next{0};
+  auto write_chats = [&] {
+    for (std::size_t c = next++; c < chats.size(); c = next++)
+      for (const auto i : chats[c]) results[i] = append(messages[i]);
+  };
+  {
+    std::vector<std::jthread> writers;
+    const auto extra = std::min(chats.size(), kConcurrentChats) - (chats.empty() ? 0 : 1);
+    for (std::size_t w = 0; w < extra; ++w) writers.emplace_back(write_chats);
+    write_chats();
+  }
+  std::vector<Result<Appended>> out;
+  out.reserve(messages.size());
+  for (auto& r : results) out.push_back(std::move(*r));
+  return out;
 }
 
 Result<std::optional<Message>> MongoMessageStore::find(std::string_view chat_id, std::string_view message_id) {
@@ -247,9 +283,25 @@ Result<std::vector<Message>> MongoMessageStore::page(std::string_view chat_id, s
 }
 
 Result<std::int64_t> MongoMessageStore::last_seq(std::string_view chat_id) {
+  auto hint = db_.find_one(kLastSeqs, bson_str("_id", chat_id));
+  if (!hint) return fail(hint.error());
+  if (*hint) return (*hint)->get_i64("seq");
+  return stored_last_seq(chat_id); // a chat whose messages predate last_seqs, or has none
+}
+
+Result<std::int64_t> MongoMessageStore::stored_last_seq(std::string_view chat_id) {
   auto last = db_.find_one(kMessages, bson_str("chat_id", chat_id), MongoFind{{{"seq", -1}}, 1, {"seq"}});
   if (!last) return fail(last.error());
-  return *last ? (*last)->get_i64("seq") : 0;
+  const std::int64_t seq = *last ? (*last)->get_i64("seq") : 0;
+  if (seq > 0) note_last_seq(chat_id, seq);
+  return seq;
+}
+
+// Best effort: a hint that stays behind costs the next append one lost insert, no more.
+void MongoMessageStore::note_last_seq(std::string_view chat_id, std::int64_t seq) {
+  const BsonDoc update = bson_sub("$max", bson_i64("seq", seq));
+  auto r = db_.update_one(kLastSeqs, bson_str("_id", chat_id), update, true);
+  if (!r && is_duplicate_key(r.error())) (void)db_.update_one(kLastSeqs, bson_str("_id", chat_id), update, true);
 }
 
 Result<Cursor> MongoMessageStore::cursor(std::string_view chat_id, std::string_view user_id) {
