@@ -10,7 +10,7 @@ ten, a receipt.read after one message.new in five."""
 
 import requests
 
-from . import procstat
+from . import procstat, report
 from .cluster import Cluster
 from .loadgen import Generator, start_generators
 from .report import add_counts, fmt, median_of, merge_histograms
@@ -111,7 +111,7 @@ def run_distributed(ctx) -> dict:
     service_env = {**{k: v for k, v in ctx.settings.items() if k.startswith("PARLEY_") and "CONNECTIONS" not in k},
                    **SERVER_ENV}
     runs = []
-    with Cluster(ctx.repo, ctx.work_dir / "cluster", service_env) as cluster:
+    with Cluster(ctx.repo, ctx.work_dir / "cluster", service_env, ctx.args.keep) as cluster:
         creds = prepare_users(cluster.base_url, cluster.mail_data_dir, a.users, ctx.credentials)
         count = prepare_chats(cluster.base_url, creds, chats_file)
         ctx.log(f"chat (distributed): {a.users} users in {count} chats")
@@ -127,15 +127,9 @@ def run_distributed(ctx) -> dict:
 
 def cpu_table(runs: list[dict]) -> str:
     """Where the time went in the max phase: CPU seconds per process, medians over runs."""
-    names = list(runs[0]["max"]["cpu_s"])
-    total = median_of([{"t": sum(r["max"]["cpu_s"].values())} for r in runs], "t") or 1
-    out = ["", "## Where the CPU time went (max phase, medians)", "",
-           "| process | CPU s | share | CPU ms per stored message |", "|---|---|---|---|"]
-    stored = median_of(runs, "max.stored") or 1  # the whole phase's, as the CPU time is
-    for name in sorted(names, key=lambda n: -(median_of(runs, f"max.cpu_s.{n}") or 0)):
-        cpu = median_of(runs, f"max.cpu_s.{name}") or 0
-        out.append(f"| {name} | {fmt(cpu, 2)} | {fmt(100 * cpu / total, 0)}% | {fmt(1000 * cpu / stored, 3)} |")
-    return "\n".join(out) + "\n"
+    stored = median_of(runs, "max.stored")  # the whole phase's, as the CPU time is
+    return "\n".join(report.cpu_table(runs, "Where the CPU time went (max phase, medians)", "max", stored,
+                                      ("CPU ms per stored message", 1000, 3))) + "\n"
 
 
 def run(ctx) -> dict:

@@ -1,5 +1,9 @@
 """The distributed stack for a benchmark: scripts/cluster.sh (Release build) on free ports
-with its own state dir; every process's pid, so a run can say where the CPU time went."""
+with its own state dir; every process's pid, so a run can say where the CPU time went.
+
+FerretDB runs on its PostgreSQL backend here (scripts/infra/ferretdb.sh): its SQLite backend
+evaluates every filter but `_id` equality in Go over the whole collection, so a send would
+cost O(documents stored) and the store would be all the run measured."""
 
 import os
 import socket
@@ -30,8 +34,8 @@ def _free_range(n: int) -> int:
 class Cluster:
     """`with Cluster(...) as c:` starts the whole stack and stops it at the end."""
 
-    def __init__(self, repo: Path, state: Path, service_env: dict):
-        self.repo, self.state = repo, state
+    def __init__(self, repo: Path, state: Path, service_env: dict, keep: bool = False):
+        self.repo, self.state, self.keep = repo, state, keep
         self.port = _free_range(13)  # gateway + 8 services, then Redis, Kafka (+controller), FerretDB
         self.infra_ports = {"redis": self.port + 9, "kafka": self.port + 10, "ferretdb": self.port + 12}
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
@@ -42,6 +46,7 @@ class Cluster:
             "PARLEY_CLUSTER_MONGO_PORT": str(self.infra_ports["ferretdb"]),
             "PARLEY_CLUSTER_SERVICE_ENV": " ".join(f"{k}={v}" for k, v in service_env.items()),
             "PARLEY_CLUSTER_GATEWAY_ENV": "PARLEY_RATE_IP_PER_MIN=1000000",
+            "PARLEY_FERRETDB_BACKEND": "postgresql",
         })
 
     def _script(self, command: str):
@@ -58,6 +63,11 @@ class Cluster:
 
     def __exit__(self, *exc):
         self._script("stop")
+        if self.keep:
+            return
+        # PostgreSQL's data may live outside the state dir (ferretdb.sh): removed with it
+        subprocess.run([str(self.repo / "scripts" / "infra" / "ferretdb.sh"), "clean", str(self.infra_ports["ferretdb"])],
+                       env=self.env, check=False, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, timeout=120)
 
     @property
     def base_url(self) -> str:
@@ -75,8 +85,11 @@ class Cluster:
         out = {n: int((self.state / "pids" / f"{n}.pid").read_text()) for n in INSTANCES}
         for name in INFRA:
             out[name] = int((self.state / "infra" / f"{name}-{self.infra_ports[name]}" / f"{name}.pid").read_text())
+        postgres = self.state / "infra" / f"ferretdb-{self.infra_ports['ferretdb']}" / "postgresql.pid"
+        out["postgresql"] = int(postgres.read_text())
         return out
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds so far of every process of the stack."""
-        return {name: procstat.cpu_seconds(pid) for name, pid in self.pids().items()}
+        """CPU seconds so far of every process of the stack (PostgreSQL: with its backends)."""
+        return {name: (procstat.tree_cpu_seconds if name == "postgresql" else procstat.cpu_seconds)(pid)
+                for name, pid in self.pids().items()}
