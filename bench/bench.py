@@ -98,7 +98,8 @@ def main() -> int:
     p.add_argument("--warmup", type=int, default=3, help="chat, rest: seconds of traffic before measuring (default 3)")
     p.add_argument("--duration", type=int, default=10, help="chat, rest: seconds measured per phase (default 10)")
     p.add_argument("--distributed", action="store_true",
-                   help="chat: against the distributed stack of scripts/cluster.sh (Release), not embedded")
+                   help="chat, fanout: against the distributed stack of scripts/cluster.sh (Release), not embedded "
+                        "(fanout: Parley only, the connections split over its two WebSocket nodes)")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
     fanout.add_arguments(p)
     rest.add_arguments(p)

@@ -35,8 +35,12 @@ def parley(ctx) -> Peer:
     def start(n: int, log_name: str) -> ParleyServer:
         return ParleyServer(ctx.parley, ctx.data_dir, n + 1000, ctx.server_env, log_name=log_name).start()
 
-    settings = [f"{k}={v}" for k, v in sorted(ctx.settings.items()) if "PASSWORD" not in k and "SECRET" not in k]
-    return Peer("parley", "parley", ctx.credentials, start, f"commit {ctx.env['commit']}", settings)
+    return Peer("parley", "parley", ctx.credentials, start, f"commit {ctx.env['commit']}", shown_settings(ctx.settings))
+
+
+def shown_settings(settings: dict) -> list[str]:
+    """Parley's settings as NAME=value lines for a report, secrets left out."""
+    return [f"{k}={v}" for k, v in sorted(settings.items()) if "PASSWORD" not in k and "SECRET" not in k]
 
 
 def centrifugo_peer(ctx) -> Peer:

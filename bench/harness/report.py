@@ -61,6 +61,22 @@ def median_of(runs: list[dict], path: str):
     return statistics.median(values) if values else None
 
 
+def cpu_table(runs: list[dict], title: str, phase: str, work: float, per: tuple[str, float, int]) -> list[str]:
+    """Where the CPU time of a distributed stack went in one phase: each process's CPU seconds
+    (runs[i][phase]["cpu_s"]), medians over the runs, as a share of the stack's and per unit of
+    work: `work` units were done, per = (column label, scale, digits), e.g. ("CPU ms per stored
+    message", 1000, 3). Markdown lines, a blank one first."""
+    names = list(runs[0][phase]["cpu_s"])
+    total = median_of([{"t": sum(r[phase]["cpu_s"].values())} for r in runs], "t") or 1
+    label, scale, digits = per
+    out = ["", f"## {title}", "", f"| process | CPU s | share | {label} |", "|---|---|---|---|"]
+    work = work or 1
+    for name in sorted(names, key=lambda n: -(median_of(runs, f"{phase}.cpu_s.{n}") or 0)):
+        cpu = median_of(runs, f"{phase}.cpu_s.{name}") or 0
+        out.append(f"| {name} | {fmt(cpu, 2)} | {fmt(100 * cpu / total, 0)}% | {fmt(scale * cpu / work, digits)} |")
+    return out
+
+
 def environment(repo: Path) -> dict:
     def run(*cmd):
         try:
