@@ -86,6 +86,7 @@ def distributed_phase(ctx, cluster: Cluster, chats_file, rate: float) -> dict:
     process of the stack spent meanwhile."""
     a = ctx.args
     urls = cluster.ws_urls()
+    cluster.wait_quiet(60)  # what the previous phase queued is worked off first
     before = cluster.cpu()
     gens, first = [], 0
     for i, url in enumerate(urls):

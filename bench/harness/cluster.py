@@ -89,6 +89,11 @@ class Cluster:
         out["postgresql"] = int(postgres.read_text())
         return out
 
+    def wait_quiet(self, limit_s: float) -> tuple[float, bool]:
+        """procstat.settle_on for the whole stack, whose idle processes (Kafka's JVM above all)
+        use a little CPU of their own: quiet is under 0.3 of a core for all of them."""
+        return procstat.settle_on(lambda: sum(self.cpu().values()), limit_s, quiet_cores=0.3)
+
     def cpu(self) -> dict[str, float]:
         """CPU seconds so far of every process of the stack (PostgreSQL: with its backends)."""
         return {name: (procstat.tree_cpu_seconds if name == "postgresql" else procstat.cpu_seconds)(pid)

@@ -218,21 +218,7 @@ def settle(pid: int, limit_s: float = 20) -> float:
     """Waits until the server is quiet (under a tenth of a core for 0.25 s) after the connections
     opened; Parley tells every contact of a user who comes online, up to 999 frames per connection
     here. Returns the seconds waited."""
-    return settle_on(lambda: procstat.cpu_seconds(pid), limit_s)[0]
-
-
-def settle_on(cpu_seconds, limit_s: float = 20) -> tuple[float, bool]:
-    """settle() for a server made of processes (`cpu_seconds()`: their CPU time so far).
-    Returns the seconds waited and whether it got quiet (False: `limit_s` ran out)."""
-    started = time.monotonic()
-    last = cpu_seconds()
-    while time.monotonic() - started < limit_s:
-        time.sleep(0.25)
-        now = cpu_seconds()
-        if now - last < 0.025:
-            return time.monotonic() - started, True
-        last = now
-    return time.monotonic() - started, False
+    return procstat.settle_on(lambda: procstat.cpu_seconds(pid), limit_s)[0]
 
 
 def start_generators(ctx, target: Target, size: int, tag: str, plan_list: list[dict], urls: list[str],
@@ -280,10 +266,11 @@ def measure(ctx, gens: list, go_file: Path, cpu, check) -> tuple[list, dict]:
 
 
 def drive(ctx, target: Target, size: int, tag: str, urls: list[str], cpu, check, gens: list,
-          settle_limit_s: float = 20) -> dict:
+          settle=lambda cpu: procstat.settle_on(lambda: sum(cpu().values()))) -> dict:
     """The traffic of one run against a started server: the generators (appended to `gens`)
-    open and join every connection, the server settles (`settle_limit_s` at most), both phases
-    run (see measure()). Returns what the run's record is made of."""
+    open and join every connection, the server settles (`settle(cpu)`: seconds waited, and
+    whether it got quiet), both phases run (see measure()). Returns what the run's record is
+    made of."""
     a = ctx.args
     go_file = ctx.work_dir / f"go-{tag}"
     go_file.unlink(missing_ok=True)
@@ -291,7 +278,7 @@ def drive(ctx, target: Target, size: int, tag: str, urls: list[str], cpu, check,
     start_generators(ctx, target, size, tag, plan_list, urls, gens)
     ready = [g.wait_event("ready", 60 + a.timeout_ms / 1000) for g in gens]
     t_ready = time.monotonic()
-    settle_s, settled = settle_on(lambda: sum(cpu().values()), settle_limit_s)
+    settle_s, settled = settle(cpu)
     windows, samples = measure(ctx, gens, go_file, cpu, check)
     reports = [g.wait_event("report", 60) for g in gens]
     return {"plans": plan_list, "ready": ready, "t_ready": t_ready, "settle_s": settle_s, "settled": settled,
@@ -411,12 +398,12 @@ def distributed_run(ctx, cluster: Cluster, target: Target, size: int, index: int
     tag = f"distributed-{size}-{index}"
     urls = cluster.ws_urls()
     t_start = time.monotonic()
-    _, quiet = settle_on(lambda: sum(cluster.cpu().values()), QUIET_LIMIT_S)
+    _, quiet = cluster.wait_quiet(QUIET_LIMIT_S)
     t_quiet = time.monotonic()
     gens = []
     try:
         traffic = drive(ctx, target, size, tag, urls, cluster.cpu, lambda: cluster_check(cluster), gens,
-                        QUIET_LIMIT_S)
+                        lambda _: cluster.wait_quiet(QUIET_LIMIT_S))
         t_reported = time.monotonic()
     finally:
         for g in gens:

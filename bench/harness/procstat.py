@@ -1,6 +1,7 @@
 """What Linux says about a process: memory, descriptors, threads and CPU time (/proc)."""
 
 import os
+import time
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -55,3 +56,18 @@ def tree_cpu_seconds(pid: int) -> float:
                 ticks += int(stat_of[p][11]) + int(stat_of[p][12])
                 grew = True
     return ticks / _TICKS
+
+
+def settle_on(cpu_seconds, limit_s: float = 20, quiet_cores: float = 0.1) -> tuple[float, bool]:
+    """Waits until a server is quiet: `cpu_seconds()` (its CPU time so far, over all its
+    processes) grows by less than `quiet_cores` of a core for 0.25 s. Returns the seconds waited
+    and whether it got quiet (False: `limit_s` ran out)."""
+    started = time.monotonic()
+    last = cpu_seconds()
+    while time.monotonic() - started < limit_s:
+        time.sleep(0.25)
+        now = cpu_seconds()
+        if now - last < 0.25 * quiet_cores:
+            return time.monotonic() - started, True
+        last = now
+    return time.monotonic() - started, False
