@@ -77,8 +77,8 @@ Result<void> NotificationService::handle(std::span<const DomainEvent> events) {
 
 Result<void> NotificationService::write(Pending& pending) {
   std::vector<MessageCheck> checks;
-  checks.reserve(pending.due.size());
-  for (const auto& [key, due] : pending.due) checks.push_back({key.first, key.second, due});
+  for (const auto& [chat, members] : pending.due)
+    for (const auto& [user, due] : members) checks.push_back({user, chat, due});
   if (auto ok = ports_.store.schedule(checks); !ok) return ok;
   // What was read (message.read) and what was sent (the message service moves the sender's
   // read cursor to the sent message without a message.read event) marks notifications read.
@@ -108,6 +108,7 @@ Result<void> NotificationService::on_message(const DomainEvent& event, Pending& 
   const auto seq = int_of(message, "seq");
   const auto message_id = text_of(message, "id");
   const auto preview = std::string(utf8_prefix(text_of(message, "body"), kPreviewBytes));
+  auto& chat_due = pending.due.try_emplace(chat_id).first->second;
   for (std::size_t i = 0; i < members.size(); ++i) {
     const auto& user = members[i];
     if (std::find(mentions.begin(), mentions.end(), user) != mentions.end()) {
@@ -116,8 +117,10 @@ Result<void> NotificationService::on_message(const DomainEvent& event, Pending& 
       continue;
     }
     const auto due = (*presence)[i].online ? now + config_.read_delay.count() : now;
-    const auto [at, fresh] = pending.due.try_emplace({user, chat_id}, due);
-    if (!fresh) at->second = std::min(at->second, due);
+    if (const auto at = chat_due.find(user); at != chat_due.end())
+      at->second = std::min(at->second, due);
+    else
+      chat_due.emplace(user, due);
   }
   auto& read = pending.read[{sender, chat_id}];
   read = std::max(read, seq);

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -83,7 +84,9 @@ class NotificationService {
  private:
   // What the message.created events of a batch leave to do, merged until written.
   struct Pending {
-    std::map<std::pair<std::string, std::string>, std::int64_t> due;  // (user, chat) -> earliest
+    // chat -> user -> earliest due: each message of a chat looks its members up in its chat's
+    // table (a group of 1,000 is 999 look-ups a message).
+    std::map<std::string, std::unordered_map<std::string, std::int64_t>, std::less<>> due;
     std::map<std::pair<std::string, std::string>, std::int64_t> read; // (reader, chat) -> seq
   };
   Result<void> on_message(const DomainEvent& event, Pending& pending);
