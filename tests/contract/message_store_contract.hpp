@@ -204,6 +204,25 @@ TEST_P(MessageStoreContract, AppendAllIsAppendForEachInOrder) {
   EXPECT_TRUE(store().append_all({}).empty());
 }
 
+// Many chats in one batch (more than an adapter writes at once), their messages interleaved:
+// each chat's messages take its seqs in the batch's order.
+TEST_P(MessageStoreContract, AppendAllKeepsEachChatsOrderAcrossManyChats) {
+  constexpr int kChats = 20, kEach = 5;
+  std::vector<Message> batch;
+  for (int i = 0; i < kEach; ++i)
+    for (int c = 0; c < kChats; ++c) {
+      const auto n = std::to_string(c) + "-" + std::to_string(i);
+      batch.push_back(message("m" + n, "c" + std::to_string(c), "alice", "k" + n));
+    }
+  const auto results = store().append_all(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  for (std::size_t j = 0; j < batch.size(); ++j) {
+    ASSERT_TRUE(results[j]) << batch[j].id;
+    EXPECT_EQ(results[j]->message.seq, static_cast<std::int64_t>(j / kChats + 1)) << batch[j].id;
+  }
+  for (int c = 0; c < kChats; ++c) EXPECT_EQ(seqs("c" + std::to_string(c), 0, 0, 10), range(1, kEach));
+}
+
 TEST_P(MessageStoreContract, FindSentLooksUpBySenderAndClientId) {
   ASSERT_TRUE(store().append(message("m1", "c1", "alice", "k1")));
   auto found = store().find_sent("c1", "alice", "k1");

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -199,47 +200,55 @@ TEST_F(MongoAdapter, ClientStringsAreValuesNeverOperators) {
   EXPECT_FALSE(by_name->has_value());
 }
 
-// Every store's indexes can be created again at every start.
-TEST(MongoIndexes, CreatingThemTwiceIsFine) {
-  const std::string url = test_url();
-  if (url.empty()) GTEST_SKIP() << "PARLEY_TEST_MONGO_URL not set";
-  MongoConfig config;
-  config.url = url;
-  MongoPool pool(config);
-  const std::string name = unique_prefix() + "_all";
-  for (int i = 0; i < 2; ++i) {
-    expect_ok(MongoAccountStore(pool, name).create_indexes());
-    expect_ok(MongoSessionStore(pool, name).create_indexes());
-    expect_ok(MongoOtpStore(pool, name).create_indexes());
-    expect_ok(MongoProfileStore(pool, name).create_indexes());
-    expect_ok(MongoChatStore(pool, name).create_indexes());
-    expect_ok(MongoMessageStore(pool, name).create_indexes());
-    expect_ok(MongoNotificationStore(pool, name).create_indexes());
+// A pool on the test server and a database name no other test uses; skipped without a server.
+class MongoOwnDatabase : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string url = test_url();
+    if (url.empty()) GTEST_SKIP() << "PARLEY_TEST_MONGO_URL not set";
+    MongoConfig config;
+    config.url = url;
+    pool_.emplace(config);
   }
-  expect_ok(MongoDatabase(pool, name).drop());
+  MongoPool& pool() { return *pool_; }
+
+  const std::string name_ = unique_prefix() + "_own";
+
+ private:
+  std::optional<MongoPool> pool_;
+};
+
+// A message document as stored before attachment_keys existed (chat c1, seq = the id's digit).
+BsonDoc legacy_message(const char* id, const char* attachments, bool deleted) {
+  BsonDoc d;
+  d.str("_id", id).str("chat_id", "c1").i64("seq", id[1] - '0').str("sender_id", "alice").str("client_id", id);
+  d.str("body", "").str("attachments_json", attachments).str("reply_to", "").strings("mentions", {});
+  d.i64("created_at_ms", 1000).i64("edited_at_ms", 0).boolean("deleted", deleted).i64("deleted_at_ms", 0);
+  return d;
+}
+
+// Every store's indexes can be created again at every start.
+TEST_F(MongoOwnDatabase, IndexesCanBeCreatedTwice) {
+  for (int i = 0; i < 2; ++i) {
+    expect_ok(MongoAccountStore(pool(), name_).create_indexes());
+    expect_ok(MongoSessionStore(pool(), name_).create_indexes());
+    expect_ok(MongoOtpStore(pool(), name_).create_indexes());
+    expect_ok(MongoProfileStore(pool(), name_).create_indexes());
+    expect_ok(MongoChatStore(pool(), name_).create_indexes());
+    expect_ok(MongoMessageStore(pool(), name_).create_indexes());
+    expect_ok(MongoNotificationStore(pool(), name_).create_indexes());
+  }
+  expect_ok(MongoDatabase(pool(), name_).drop());
 }
 
 // Messages stored before attachment_keys existed get it at the next start, so their files
 // stay downloadable through their chat (and a tombstone's do not).
-TEST(MongoMigration, MessagesWithoutAttachmentKeysGetThemAtStart) {
-  const std::string url = test_url();
-  if (url.empty()) GTEST_SKIP() << "PARLEY_TEST_MONGO_URL not set";
-  MongoConfig config;
-  config.url = url;
-  MongoPool pool(config);
-  const std::string name = unique_prefix() + "_message";
-  MongoDatabase db(pool, name);
-  auto legacy = [](const char* id, const char* attachments, bool deleted) {
-    BsonDoc d;
-    d.str("_id", id).str("chat_id", "c1").i64("seq", id[1] - '0').str("sender_id", "alice").str("client_id", id);
-    d.str("body", "").str("attachments_json", attachments).str("reply_to", "").strings("mentions", {});
-    d.i64("created_at_ms", 1000).i64("edited_at_ms", 0).boolean("deleted", deleted).i64("deleted_at_ms", 0);
-    return d;
-  };
-  expect_ok(db.insert_one("messages", legacy("m1", R"([{"key":"alice_OLD","name":"a.png"}])", false)));
-  expect_ok(db.insert_one("messages", legacy("m2", "[]", false)));
-  expect_ok(db.insert_one("messages", legacy("m3", R"([{"key":"alice_GONE","name":"b.png"}])", true)));
-  MongoMessageStore store(pool, name);
+TEST_F(MongoOwnDatabase, MessagesWithoutAttachmentKeysGetThemAtStart) {
+  MongoDatabase db(pool(), name_);
+  expect_ok(db.insert_one("messages", legacy_message("m1", R"([{"key":"alice_OLD","name":"a.png"}])", false)));
+  expect_ok(db.insert_one("messages", legacy_message("m2", "[]", false)));
+  expect_ok(db.insert_one("messages", legacy_message("m3", R"([{"key":"alice_GONE","name":"b.png"}])", true)));
+  MongoMessageStore store(pool(), name_);
   expect_ok(store.create_indexes());
   auto old_file = store.attached("c1", "alice_OLD");
   ASSERT_TRUE(old_file) << old_file.error().message;
@@ -257,17 +266,11 @@ TEST(MongoMigration, MessagesWithoutAttachmentKeysGetThemAtStart) {
 // The chat's last seq is read from a hint (last_seqs) that can only be behind the messages:
 // messages stored before the hint existed, or a process that stopped between storing a
 // message and moving the hint. Either way the next append stores the next seq, gapless.
-TEST(MongoLastSeq, AHintBehindTheMessagesCostsOneLostInsertAndNoGap) {
-  const std::string url = test_url();
-  if (url.empty()) GTEST_SKIP() << "PARLEY_TEST_MONGO_URL not set";
-  MongoConfig config;
-  config.url = url;
-  MongoPool pool(config);
-  const std::string name = unique_prefix() + "_message";
-  MongoDatabase db(pool, name);
-  MongoMessageStore store(pool, name);
+TEST_F(MongoOwnDatabase, ALastSeqHintBehindTheMessagesCostsOneLostInsertAndNoGap) {
+  MongoDatabase db(pool(), name_);
+  MongoMessageStore store(pool(), name_);
   expect_ok(store.create_indexes());
-  auto message = [](const char* id) {
+  auto append = [&](const char* id) {
     Message m;
     m.id = id;
     m.chat_id = "c1";
@@ -275,10 +278,7 @@ TEST(MongoLastSeq, AHintBehindTheMessagesCostsOneLostInsertAndNoGap) {
     m.client_id = id;
     m.body = id;
     m.created_at_ms = 1000;
-    return m;
-  };
-  auto append = [&](const char* id) {
-    auto r = store.append(message(id));
+    auto r = store.append(m);
     EXPECT_TRUE(r) << r.error().message;
     return r ? r->message.seq : -1;
   };
@@ -290,12 +290,7 @@ TEST(MongoLastSeq, AHintBehindTheMessagesCostsOneLostInsertAndNoGap) {
   EXPECT_EQ(*last, 2);
   EXPECT_EQ(append("m3"), 3);
   // Stopped after storing m4, before moving the hint: the hint says 3, the messages 4.
-  BsonDoc doc;
-  doc.str("_id", "m4").str("chat_id", "c1").i64("seq", 4).str("sender_id", "alice").str("client_id", "m4");
-  doc.str("body", "m4").str("attachments_json", "[]").strings("attachment_keys", {}).str("reply_to", "");
-  doc.strings("mentions", {}).i64("created_at_ms", 1000).i64("edited_at_ms", 0).boolean("deleted", false);
-  doc.i64("deleted_at_ms", 0);
-  ASSERT_TRUE(db.insert_one("messages", doc));
+  ASSERT_TRUE(db.insert_one("messages", legacy_message("m4", "[]", false)));
   EXPECT_EQ(append("m5"), 5);
   last = store.last_seq("c1");
   ASSERT_TRUE(last);
