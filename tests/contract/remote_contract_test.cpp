@@ -18,6 +18,7 @@
 
 #include <boost/json.hpp>
 
+#include "adapters/remote/cached_membership.hpp"
 #include "adapters/remote/remote_account_admin.hpp"
 #include "adapters/remote/remote_email_directory.hpp"
 #include "adapters/remote/remote_membership.hpp"
@@ -132,15 +133,36 @@ class HttpPorts final : public PortSet {
   RemoteMessageDigest digests_;
 };
 
-const auto kImplementations = testing::Values(
-    PortsParam{"InProcess",
-               [](ServiceWorld& w) { return std::unique_ptr<PortSet>(std::make_unique<InProcessPorts>(w)); }},
-    PortsParam{"Http", [](ServiceWorld& w) { return std::unique_ptr<PortSet>(std::make_unique<HttpPorts>(w)); }});
+// The HTTP ports with membership answers cached, as the WebSocket nodes and the message
+// instances hold them: kept fresh by the chat service's announcements on the world's bus.
+class CachedHttpPorts final : public PortSet {
+ public:
+  explicit CachedHttpPorts(ServiceWorld& w) : http_(w), membership_(http_.membership(), w.bus, w.clock) {}
+
+  UserDirectory& users() override { return http_.users(); }
+  AccountAdmin& accounts() override { return http_.accounts(); }
+  EmailDirectory& emails() override { return http_.emails(); }
+  Membership& membership() override { return membership_; }
+  MessageDigest& digests() override { return http_.digests(); }
+
+ private:
+  HttpPorts http_;
+  CachedMembership membership_;
+};
+
+template <class Ports>
+PortsParam ports_param(std::string name) {
+  return {std::move(name), [](ServiceWorld& w) { return std::unique_ptr<PortSet>(std::make_unique<Ports>(w)); }};
+}
+
+const auto kImplementations = testing::Values(ports_param<InProcessPorts>("InProcess"), ports_param<HttpPorts>("Http"));
+const auto kMemberships = testing::Values(ports_param<InProcessPorts>("InProcess"), ports_param<HttpPorts>("Http"),
+                                          ports_param<CachedHttpPorts>("CachedHttp"));
 
 INSTANTIATE_TEST_SUITE_P(Ports, UserDirectoryContract, kImplementations, ports_name);
 INSTANTIATE_TEST_SUITE_P(Ports, AccountAdminContract, kImplementations, ports_name);
 INSTANTIATE_TEST_SUITE_P(Ports, EmailDirectoryContract, kImplementations, ports_name);
-INSTANTIATE_TEST_SUITE_P(Ports, MembershipContract, kImplementations, ports_name);
+INSTANTIATE_TEST_SUITE_P(Ports, MembershipContract, kMemberships, ports_name);
 INSTANTIATE_TEST_SUITE_P(Ports, MessageDigestContract, kImplementations, ports_name);
 
 // A concrete path for a route pattern: each `{param}` becomes "x".

@@ -380,6 +380,22 @@ TEST_P(MembershipContract, MemberIdsAreEveryMember) {
   }
 }
 
+TEST_P(MembershipContract, ChangesMadeThroughTheChatServiceAreSeenAtOnce) {
+  using domain::Role;
+  auto& m = ports().membership();
+  EXPECT_EQ(ok(m.role_of(team_, "dan")), std::nullopt); // asked once before each change
+  EXPECT_EQ(ok(m.member_ids(team_)).size(), 3u);
+  ASSERT_TRUE(world().chats.add_member("ann", team_, "dan"));
+  EXPECT_EQ(ok(m.role_of(team_, "dan")), std::optional<Role>{Role::member});
+  EXPECT_EQ(ok(m.member_ids(team_)).size(), 4u);
+  ASSERT_TRUE(world().chats.set_role("ann", team_, "dan", Role::admin));
+  EXPECT_EQ(ok(m.role_of(team_, "dan")), std::optional<Role>{Role::admin});
+  ASSERT_TRUE(world().chats.remove_member("ann", team_, "dan"));
+  EXPECT_EQ(ok(m.role_of(team_, "dan")), std::nullopt);
+  EXPECT_EQ(ok(m.member_ids(team_)).size(), 3u);
+  EXPECT_EQ(ok(m.role_of(direct_, "dan")), std::optional<Role>{Role::member}) << "another chat's answers stand";
+}
+
 TEST_P(MembershipContract, ContactsAreEveryoneSharingAChat) {
   EXPECT_EQ(ok(ports().membership().contacts("ann")), (std::vector<std::string>{"bob", "cat", "dan"}));
   EXPECT_EQ(ok(ports().membership().contacts("bob")), (std::vector<std::string>{"ann", "cat"}));

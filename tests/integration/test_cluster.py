@@ -203,6 +203,38 @@ def test_presence_and_typing_cross_nodes(stack, api):
         a.close()
 
 
+def test_membership_changes_hold_at_once_on_every_node(stack, api):
+    """The ws nodes and message instances keep membership answers in memory; a change the chat
+    service makes must still hold for the very next request, whichever node or instance serves it."""
+    ann, bob, cat = new_users(api, 3)
+    chat = create_group(api, ann, bob, name="members")["id"]
+    b = connect(stack.nodes["ws-1"], bob, name="bob@ws-1")
+    c = connect(stack.nodes["ws-2"], cat, name="cat@ws-2")
+    try:
+        for _ in range(2):  # each answer asked twice, so that both are kept where they are cached
+            _, stored = b.send_message(chat, cid(), "before")
+            assert stored.get("status") == "stored", stored
+            _, refused = c.send_message(chat, cid(), "not yet")
+            assert refused.get("code") == "chat_not_found", refused
+        assert c.request({"type": "typing", "chat_id": chat}).get("code") == "chat_not_found"
+        r = api.post(f"{CHATS}/{chat}/members", token=ann.access, json={"user_id": cat.user_id})
+        assert r.status_code == 200, describe(r)
+        _, stored = c.send_message(chat, cid(), "in now")
+        assert stored.get("status") == "stored", stored
+        r = api.post(f"{CHATS}/{chat}/messages", token=cat.access, json={"client_id": cid(), "body": "over REST"})
+        assert r.status_code == 201, describe(r)
+        r = api.delete(f"{CHATS}/{chat}/members/{bob.user_id}", token=ann.access)
+        assert r.status_code == 204, describe(r)
+        _, refused = b.send_message(chat, cid(), "gone")
+        assert refused.get("code") == "chat_not_found", refused
+        assert_error(api.post(f"{CHATS}/{chat}/messages", token=bob.access, json={"client_id": cid(), "body": "x"}),
+                     404, "chat_not_found")
+        assert [m["body"] for m in history(api, ann, chat)] == ["before", "before", "in now", "over REST"]
+    finally:
+        b.close()
+        c.close()
+
+
 def test_concurrent_rest_sends_on_both_message_instances_arrive_in_order(stack, api):
     users = new_users(api, 4)
     chat = create_group(api, users[0], *users[1:], name="rest")["id"]

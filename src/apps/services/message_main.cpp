@@ -8,6 +8,7 @@
 #include "adapters/mongo/mongo_message_store.hpp"
 #include "adapters/redis/redis_event_bus.hpp"
 #include "adapters/redis/redis_rate_limiter.hpp"
+#include "adapters/remote/cached_membership.hpp"
 #include "adapters/remote/remote_membership.hpp"
 #include "apps/kit/cluster.hpp"
 #include "apps/kit/settings.hpp"
@@ -26,8 +27,9 @@ struct MessageApp final : ClusterService {
       : ClusterService(s, Tokens::from_auth),
         pool(mongo_config(s)),
         store(pool, cluster.database("message")),
-        membership(cluster.service("chat")),
+        chat_service(cluster.service("chat")),
         live(cluster.redis()),
+        membership(chat_service, live, clock),
         events(cluster.kafka(s.cluster.kafka_events_topic)),
         commands(cluster.kafka(s.cluster.kafka_commands_topic)),
         media_storage(make_media_storage(s.parley, cluster_secret(s, "parley media urls v1"), clock)),
@@ -54,8 +56,9 @@ struct MessageApp final : ClusterService {
 
   MongoPool pool;
   MongoMessageStore store;
-  RemoteMembership membership;
+  RemoteMembership chat_service;
   RedisEventBus live;
+  CachedMembership membership; // every send, receipt and batch of new messages asks it
   KafkaEventLog events;
   KafkaEventLog commands;
   std::unique_ptr<MediaStorage> media_storage;

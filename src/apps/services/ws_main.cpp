@@ -6,6 +6,7 @@
 #include "adapters/redis/redis_event_bus.hpp"
 #include "adapters/redis/redis_presence.hpp"
 #include "adapters/redis/redis_rate_limiter.hpp"
+#include "adapters/remote/cached_membership.hpp"
 #include "adapters/remote/remote_membership.hpp"
 #include "apps/kit/cluster.hpp"
 #include "apps/kit/settings.hpp"
@@ -19,9 +20,10 @@ namespace {
 struct WsApp final : ClusterService {
   explicit WsApp(const Settings& s)
       : ClusterService(s, Tokens::from_auth),
-        membership(cluster.service("chat")),
+        chat_service(cluster.service("chat")),
         presence(cluster.redis(), node_name(s)),
         live(cluster.redis()),
+        membership(chat_service, live, clock),
         commands(cluster.kafka(s.cluster.kafka_commands_topic)),
         messages({cluster.service("message"), commands, membership, ids}),
         send_limiter(cluster.redis(), kSendRatePrefix),
@@ -30,9 +32,10 @@ struct WsApp final : ClusterService {
         realtime(realtime_config(s.parley), {verifier, limited_messages, membership, presence, live, clock}) {}
   std::optional<http::Upgrade> upgrade() override { return realtime.upgrade(); }
 
-  RemoteMembership membership;
+  RemoteMembership chat_service;
   RedisPresence presence;
   RedisEventBus live;
+  CachedMembership membership; // every send and typing frame asks it
   KafkaEventLog commands;
   MessageClient messages;
   RedisRateLimiter send_limiter; // shared with the message instances (REST sends)
