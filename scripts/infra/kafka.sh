@@ -89,9 +89,13 @@ num.io.threads=4
 EOF
 }
 
-# cluster_id: a random Kafka UUID (16 bytes, base64url without padding).
+# cluster_id: a random Kafka UUID (16 bytes, base64url without padding), never starting with
+# "-" (the storage tool would read it as an option; 1 start in 64 failed before), as Kafka's own
+# Uuid.randomUuid() avoids.
 cluster_id() {
-  head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+  local id=-
+  while [[ $id == -* ]]; do id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'); done
+  echo "$id"
 }
 
 # cds_archive: the path of the broker's class-data-sharing archive for this JVM build. The
