@@ -221,12 +221,19 @@ INSERT INTO notification_checks (user_id, chat_id, due_ms)
 DROP TABLE notification_checks_v3;
 )sql";
 
+// A chat's pending checks, read at once: most members of a busy chat have one, due as early,
+// so scheduling reads them rather than writing once per member.
+constexpr std::string_view kV6 = R"sql(
+CREATE INDEX notification_checks_chat ON notification_checks (chat_id, user_id, due_ms);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, "auth accounts, sessions, refresh tokens, one-time codes; user profiles", kV1},
     Migration{2, "chats and members; messages, mentions, sequences, cursors, reactions", kV2},
     Migration{3, "notifications, counted message cursors, delayed message checks", kV3},
     Migration{4, "the media keys attached to each live message", kV4},
     Migration{5, "one delayed message check per user and chat", kV5},
+    Migration{6, "the pending message checks by chat", kV6},
 };
 
 // Runs `sql` (possibly several statements); throws with `what` on failure.

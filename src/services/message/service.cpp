@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <thread>
 
 #include <boost/json/serialize.hpp>
 
@@ -201,7 +202,9 @@ void MessageService::write_loop() {
       }
     }
     write(batch);
+    const bool busy = batch.size() >= kBusyBatch;
     batch.clear();
+    if (busy) std::this_thread::sleep_for(kGather);
   }
 }
 

@@ -62,6 +62,11 @@ class MessageService final : public MessageDigest, public Messaging {
   static constexpr std::size_t kMaxQueuedSends = 100'000;
   // Sends stored in one write at most.
   static constexpr std::size_t kMaxBatch = 512;
+  // Under load (a batch of at least kBusyBatch sends), the writer lets the next batch gather
+  // for kGather: fewer, larger batches, so each connection gets a busy chat's new messages in
+  // fewer frames and the notification consumer more messages a call. A lone send never waits.
+  static constexpr std::size_t kBusyBatch = 8;
+  static constexpr std::chrono::microseconds kGather{2000};
   // At shutdown, how long the writer goes on storing what is queued; the rest is refused.
   static constexpr std::chrono::seconds kShutdownDrain{3};
 
