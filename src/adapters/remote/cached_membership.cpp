@@ -21,7 +21,7 @@ struct CachedMembership::Answers {
 
   explicit Answers(Limits l) : limits(l) {}
 
-  // The rest is guarded by `mutex`.
+  // Called with `mutex` held, as every member is used; answer() takes it itself.
   void forget(std::string_view chat_id) {
     ++generation;
     if (const auto it = chats.find(std::string(chat_id)); it != chats.end()) {
