@@ -35,7 +35,7 @@ struct CachedMembership::Answers {
     entries = 0;
   }
   bool fresh(std::int64_t at_ms, std::int64_t now_ms) const { return now_ms - at_ms < limits.max_age.count(); }
-  Chat* find(std::string_view chat_id) {
+  Chat* chat_of(std::string_view chat_id) {
     const auto it = chats.find(std::string(chat_id));
     return it == chats.end() ? nullptr : &it->second;
   }
@@ -64,7 +64,7 @@ struct CachedMembership::Answers {
     std::uint64_t asked_at = 0;
     {
       std::lock_guard lock(mutex);
-      if (auto* chat = this->find(chat_id))
+      if (auto* chat = chat_of(chat_id))
         if (const Kept<T>* kept = find(*chat); kept && fresh(kept->at_ms, now_ms)) return kept->value;
       asked_at = generation;
     }

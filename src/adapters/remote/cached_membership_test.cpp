@@ -69,7 +69,9 @@ class CachedMembershipTest : public ::testing::Test {
     for (const auto& u : users) members.push_back({id, u, u == users.front() ? Role::owner : Role::member, 1});
     ASSERT_TRUE(store_.create_group(c, members));
   }
-  void add(const std::string& chat, const std::string& user) { ASSERT_TRUE(store_.add_member({chat, user, Role::member, 1})); }
+  void add(const std::string& chat, const std::string& user) {
+    ASSERT_TRUE(store_.add_member({chat, user, Role::member, 1}));
+  }
   void announce(const std::string& chat) { bus_.publish(LiveEvent{"chat.updated", chat, "{}", {}, ""}); }
   std::vector<std::string> ids(const std::string& chat) {
     auto got = cached_.member_ids(chat);

@@ -117,10 +117,8 @@ Result<void> NotificationService::on_message(const DomainEvent& event, Pending& 
       continue;
     }
     const auto due = (*presence)[i].online ? now + config_.read_delay.count() : now;
-    if (const auto at = chat_due.find(user); at != chat_due.end())
-      at->second = std::min(at->second, due);
-    else
-      chat_due.emplace(user, due);
+    const auto [at, fresh] = chat_due.try_emplace(user, due);
+    if (!fresh) at->second = std::min(at->second, due);
   }
   auto& read = pending.read[{sender, chat_id}];
   read = std::max(read, seq);
